@@ -1,0 +1,160 @@
+/* model.h: the parsed spec, as the stages of suga-gen pass it along.
+ *
+ *   parse.c    YAML files → gen_model (syntax, keys, value types; positions kept on every node)
+ *   validate.c gen_model  → checked and resolved model (cross-file rules, ids, bindings)
+ *   mphf.c     names      → perfect hash parameters (cmph), self-checked
+ *   emit.c     model+hash → suga_ops.h, suga_ops.c, suga_lookup.c
+ *
+ * Every parsed thing carries the position of the node it came from, so any stage can report
+ * `file:line:col: error: ...` through diag.h. All strings are owned by the model's arena.
+ */
+#ifndef SUGA_GEN_MODEL_H
+#define SUGA_GEN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "suga_schema.h"
+
+typedef struct gen_param {
+    gen_loc loc;
+    char *name;
+    char *summary;
+    suga_type type;
+    gen_loc type_loc;
+    bool required;
+    bool has_default, has_min, has_max, has_max_len;
+    char *default_json; /* canonical JSON text of the default */
+    gen_loc default_loc;
+    /* numeric bounds as written; for int params they are integral */
+    double min, max;
+    int64_t imin, imax;
+    gen_loc min_loc, max_loc;
+    uint32_t max_len;
+    char *pattern;
+    gen_loc pattern_loc;
+    char **enum_values;
+    size_t enum_count;
+    gen_loc enum_loc;
+} gen_param;
+
+typedef struct gen_module {
+    gen_loc loc;
+    char *name;
+    char *category;
+    suga_load load;
+    gen_loc load_loc;
+    suga_unload unload;
+    uint32_t idle_seconds;
+    bool has_idle_seconds;
+    gen_loc idle_loc;
+} gen_module;
+
+typedef struct gen_op {
+    gen_loc loc;
+    struct gen_interface *iface;
+    char *name;      /* operation name */
+    char *full_name; /* interface.operation */
+    char *summary;
+    char *handler;
+    gen_loc handler_loc;
+    gen_param *params;
+    size_t param_count;
+    char *returns_type; /* NULL when not declared */
+    char *returns_summary;
+    bool fast_path;
+    gen_loc fast_path_loc;
+    bool idempotent;
+    bool has_cache;
+    uint32_t cache_ttl;
+    uint32_t retry_attempts, retry_backoff_ms;
+    char *breaker;
+    uint32_t timeout_ms;
+    /* filled by validate/mphf */
+    uint16_t id;
+    uint16_t module_index;
+    uint32_t slot;
+} gen_op;
+
+typedef struct gen_interface {
+    gen_loc loc; /* of the `interface:` value */
+    char *name;
+    char *summary;
+    gen_module module;
+    bool has_module;
+    gen_op *ops;
+    size_t op_count;
+} gen_interface;
+
+typedef struct gen_binding {
+    gen_loc loc;
+    char *param;
+    suga_binding_kind kind;
+    char *literal_json;
+    char *source;   /* the `$...` text for INPUT/STEP */
+    uint16_t step;
+    char *path;
+} gen_binding;
+
+typedef struct gen_step {
+    gen_loc loc;
+    char *op_name;
+    gen_loc op_loc;
+    gen_binding *bindings;
+    size_t binding_count;
+    uint16_t op_id; /* resolved by validate */
+} gen_step;
+
+typedef struct gen_fusion {
+    gen_loc loc;
+    char *name;
+    char *summary;
+    gen_param *params;
+    size_t param_count;
+    gen_step *steps;
+    size_t step_count;
+} gen_fusion;
+
+typedef struct gen_limits {
+    gen_loc loc;
+    uint64_t requests_per_month;
+    uint64_t gb_seconds_per_month;
+    uint32_t warn_percent, throttle_percent, block_percent;
+    gen_loc percent_loc;
+    uint32_t max_custom_metrics;
+    char **metric_priorities;
+    size_t metric_priority_count;
+    gen_loc *metric_priority_locs;
+} gen_limits;
+
+typedef struct gen_model {
+    gen_arena arena; /* owns every string and array below */
+    gen_diag diag;
+    gen_interface *interfaces;
+    size_t interface_count;
+    gen_fusion *fusions;
+    size_t fusion_count;
+    gen_limits limits;
+    bool has_limits;
+    char **inputs; /* display names of the input files, in command-line order */
+    size_t input_count;
+    /* built by validate: every operation sorted by full name (index = id) */
+    gen_op **ops;
+    size_t op_count;
+    gen_module **modules; /* distinct modules, sorted by name */
+    size_t module_count;
+} gen_model;
+
+/* Stage entry points; each returns 0 on success, -1 after reporting errors via model->diag. */
+void gen_model_init(gen_model *model, FILE *diag_out);
+void gen_limits_defaults(gen_limits *limits);
+int gen_parse_buffer(gen_model *model, const char *display_name, const unsigned char *data, size_t len);
+int gen_parse_file(gen_model *model, const char *path, const char *display_name);
+int gen_validate(gen_model *model);
+void gen_model_free(gen_model *model);
+
+#endif

@@ -1,0 +1,484 @@
+/* validate.c: stage 2 of suga-gen. Rules that need the whole model, then ids.
+ *
+ * - duplicate interface and fusion names across files; modules declared twice must agree;
+ * - handler symbols and every generated C identifier must be unique;
+ * - defaults and fusion literals are checked with the runtime's own suga_check_value;
+ * - patterns must compile; bounds must be ordered; fast_path needs an eager module;
+ * - fusion steps must name known operations, bind every required argument, and only refer to
+ *   fusion inputs and earlier steps;
+ * - at most SUGA_MAX_OPERATIONS operations; ids are assigned in name order (deterministic).
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "suga.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+void gen_model_init(gen_model *m, FILE *diag_out)
+{
+    memset(m, 0, sizeof *m);
+    m->diag.out = diag_out;
+    gen_limits_defaults(&m->limits);
+}
+
+void gen_limits_defaults(gen_limits *l)
+{
+    static char *default_priorities[] = {"invocations", "errors", "latency", "cache_hits", "module_loads",
+                                         "guard_state"};
+    memset(l, 0, sizeof *l);
+    l->requests_per_month = 1000000;
+    l->gb_seconds_per_month = 400000;
+    l->warn_percent = 80;
+    l->throttle_percent = 90;
+    l->block_percent = 95;
+    l->max_custom_metrics = 10;
+    l->metric_priorities = default_priorities;
+    l->metric_priority_count = COUNT(default_priorities);
+}
+
+void gen_model_free(gen_model *m)
+{
+    gen_arena_free(&m->arena);
+}
+
+static const char *const C_RESERVED[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+    "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+    "volatile", "while", "bool", "true", "false", "alignas", "alignof", "noreturn", "static_assert",
+    "thread_local", "NULL", "errno", "main",
+};
+
+static bool c_reserved(const char *s)
+{
+    for (size_t i = 0; i < COUNT(C_RESERVED); i++)
+        if (!strcmp(C_RESERVED[i], s))
+            return true;
+    return s[0] == '_' && (s[1] == '_' || isupper((unsigned char)s[1]));
+}
+
+static char *upper(gen_arena *a, const char *s)
+{
+    char *u = gen_strdup(a, s);
+    for (char *c = u; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    return u;
+}
+
+/* ------------------------------------------------------------------ identifier uniqueness */
+
+typedef struct ident {
+    const char *name;  /* the generated C identifier or symbol */
+    const char *owner; /* what generates it, for the message */
+    gen_loc loc;
+    size_t order;      /* input order, so the later declaration gets the error */
+} ident;
+
+static int cmp_ident(const void *a, const void *b)
+{
+    const ident *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static int cmp_ident_order(const void *a, const void *b)
+{
+    const ident *x = a, *y = b;
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Reports every identifier generated twice, at the later declaration. `what` distinguishes
+ * handler symbols (written by the user) from derived names. */
+static void check_unique(gen_model *m, ident *ids, size_t n, const char *what)
+{
+    qsort(ids, n, sizeof *ids, cmp_ident);
+    ident *dups = gen_alloc_array(&m->arena, n ? n : 1, sizeof *dups);
+    size_t n_dups = 0, first = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(ids[i].name, ids[first].name)) {
+            first = i;
+            continue;
+        }
+        dups[n_dups] = ids[i];
+        dups[n_dups++].owner = gen_printf(&m->arena, "%s '%s' of %s is already used by %s (%s:%d:%d)", what,
+                                          ids[i].name, ids[i].owner, ids[first].owner, ids[first].loc.file,
+                                          ids[first].loc.line, ids[first].loc.col);
+    }
+    qsort(dups, n_dups, sizeof *dups, cmp_ident_order);
+    for (size_t i = 0; i < n_dups; i++)
+        gen_error(&m->diag, dups[i].loc, "%s", dups[i].owner);
+}
+
+static void check_identifiers(gen_model *m)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < m->op_count; i++) {
+        cap += 2;
+        for (size_t j = 0; j < m->ops[i]->param_count; j++)
+            cap += m->ops[i]->params[j].enum_count;
+    }
+    ident *handlers = gen_alloc_array(&m->arena, m->op_count ? m->op_count : 1, sizeof *handlers);
+    ident *derived = gen_alloc_array(&m->arena, cap ? cap : 1, sizeof *derived);
+    size_t n_derived = 0;
+    for (size_t i = 0; i < m->op_count; i++) {
+        gen_op *op = m->ops[i];
+        const char *owner = gen_printf(&m->arena, "operation %s", op->full_name);
+        /* input order = position in the files, so the later declaration is blamed */
+        size_t order = (size_t)op->loc.line;
+        for (size_t f = 0; f < m->input_count; f++)
+            if (!strcmp(m->inputs[f], op->loc.file))
+                order += f << 32;
+        handlers[i] = (ident){.name = op->handler, .owner = owner, .loc = op->handler_loc, .order = order};
+        if (c_reserved(op->handler) || !strncmp(op->handler, "suga_", 5) || !strncmp(op->handler, "SUGA_", 5))
+            gen_error(&m->diag, op->handler_loc,
+                      "handler '%s' of %s is reserved (C keywords and names starting with 'suga_' cannot be handlers)",
+                      op->handler, op->full_name);
+        char *base = gen_printf(&m->arena, "%s_%s", op->iface->name, op->name);
+        derived[n_derived++] = (ident){.name = gen_printf(&m->arena, "SUGA_OP_%s", upper(&m->arena, base)),
+                                       .owner = owner, .loc = op->loc, .order = order};
+        derived[n_derived++] = (ident){.name = gen_printf(&m->arena, "suga_args_%s", base), .owner = owner,
+                                       .loc = op->loc, .order = order};
+        for (size_t j = 0; j < op->param_count; j++) {
+            gen_param *p = &op->params[j];
+            for (size_t k = 0; k < p->enum_count; k++)
+                derived[n_derived++] = (ident){
+                    .name = gen_printf(&m->arena, "SUGA_%s_%s_%s", upper(&m->arena, base), upper(&m->arena, p->name),
+                                       upper(&m->arena, p->enum_values[k])),
+                    .owner = gen_printf(&m->arena, "arg '%s' of %s", p->name, op->full_name),
+                    .loc = p->enum_loc,
+                    .order = order + j};
+        }
+    }
+    check_unique(m, handlers, m->op_count, "handler");
+    check_unique(m, derived, n_derived, "generated identifier");
+}
+
+/* ------------------------------------------------------------------ params */
+
+/* The runtime's view of a parsed param, so suga_check_value can judge defaults and literals. */
+static suga_param runtime_param(const gen_param *g)
+{
+    return (suga_param){
+        .name = g->name,
+        .type = g->type,
+        .has_min = g->has_min,
+        .has_max = g->has_max,
+        .has_max_len = g->has_max_len,
+        .int_min = g->imin,
+        .int_max = g->imax,
+        .num_min = g->min,
+        .num_max = g->max,
+        .max_len = g->max_len,
+        .pattern = g->pattern,
+        .enum_values = (const char *const *)g->enum_values,
+        .enum_count = (uint16_t)g->enum_count,
+    };
+}
+
+static bool check_json_value(gen_model *m, gen_loc loc, const char *owner, const gen_param *g, const char *json,
+                             const char *label)
+{
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    if (!v) {
+        gen_error(&m->diag, loc, "out of memory while checking a value");
+        return false;
+    }
+    suga_param rp = runtime_param(g);
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    suga_status st = suga_check_value(&ctx, owner, &rp, v);
+    json_decref(v);
+    if (st != SUGA_OK) {
+        gen_error(&m->diag, loc, "%s: %s", label, ctx.error);
+        return false;
+    }
+    return true;
+}
+
+static void check_params(gen_model *m, gen_param *params, size_t count, const char *owner, bool fields)
+{
+    for (size_t i = 0; i < count; i++) {
+        gen_param *p = &params[i];
+        if (fields && c_reserved(p->name))
+            gen_error(&m->diag, p->loc, "param name '%s' of %s is reserved in C (it becomes a struct field)", p->name,
+                      owner);
+        if (p->has_min && p->has_max && (p->type == SUGA_T_INT ? p->imin > p->imax : p->min > p->max))
+            gen_error(&m->diag, p->max_loc, "'max' of param '%s' of %s is less than its 'min'", p->name, owner);
+        if (p->pattern) {
+            regex_t re;
+            int rc = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char why[128];
+                regerror(rc, &re, why, sizeof why);
+                gen_error(&m->diag, p->pattern_loc, "bad regex in 'pattern' of param '%s' of %s: %s", p->name, owner,
+                          why);
+                p->pattern = NULL; /* do not let the default check trip over it again */
+            } else {
+                regfree(&re);
+            }
+        }
+        if (p->has_default)
+            check_json_value(m, p->default_loc, owner, p, p->default_json, "invalid default");
+        /* `x` optional without default gets a `has_x` flag: a param called has_x would clash */
+        if (fields && !p->required && !p->has_default) {
+            for (size_t j = 0; j < count; j++) {
+                if (!strncmp(params[j].name, "has_", 4) && !strcmp(params[j].name + 4, p->name))
+                    gen_error(&m->diag, params[j].loc,
+                              "param '%s' of %s clashes with the presence flag generated for optional param '%s'",
+                              params[j].name, owner, p->name);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ interfaces and modules */
+
+static int cmp_op_name(const void *a, const void *b)
+{
+    return strcmp((*(gen_op *const *)a)->full_name, (*(gen_op *const *)b)->full_name);
+}
+
+static int cmp_module_name(const void *a, const void *b)
+{
+    return strcmp((*(gen_module *const *)a)->name, (*(gen_module *const *)b)->name);
+}
+
+static void check_module(gen_model *m, gen_module *mod)
+{
+    if (mod->unload == SUGA_UNLOAD_IDLE && !mod->has_idle_seconds)
+        gen_error(&m->diag, mod->loc, "module '%s' has unload: idle but no 'idle_seconds'", mod->name);
+    if (mod->unload != SUGA_UNLOAD_IDLE && mod->has_idle_seconds)
+        gen_error(&m->diag, mod->idle_loc, "'idle_seconds' only applies to unload: idle (module '%s' has unload: %s)",
+                  mod->name, suga_unload_names[mod->unload]);
+}
+
+static bool same_module(const gen_module *a, const gen_module *b)
+{
+    return a->load == b->load && a->unload == b->unload && a->idle_seconds == b->idle_seconds &&
+           !strcmp(a->category, b->category);
+}
+
+static void collect_modules(gen_model *m)
+{
+    gen_module **all = gen_alloc_array(&m->arena, m->interface_count ? m->interface_count : 1, sizeof *all);
+    size_t n = 0;
+    for (size_t i = 0; i < m->interface_count; i++) {
+        gen_module *mod = &m->interfaces[i].module;
+        check_module(m, mod);
+        gen_module *seen = NULL;
+        for (size_t j = 0; j < n && !seen; j++)
+            if (!strcmp(all[j]->name, mod->name))
+                seen = all[j];
+        if (!seen) {
+            all[n++] = mod;
+        } else if (!same_module(seen, mod)) {
+            gen_error(&m->diag, mod->loc,
+                      "module '%s' is declared differently here than at %s:%d:%d (load, unload, idle_seconds and category must match)",
+                      mod->name, seen->loc.file, seen->loc.line, seen->loc.col);
+        }
+    }
+    qsort(all, n, sizeof *all, cmp_module_name);
+    m->modules = all;
+    m->module_count = n;
+    for (size_t i = 0; i < m->interface_count; i++) {
+        gen_interface *iface = &m->interfaces[i];
+        for (size_t j = 0; j < n; j++) {
+            if (!strcmp(all[j]->name, iface->module.name)) {
+                for (size_t k = 0; k < iface->op_count; k++)
+                    iface->ops[k].module_index = (uint16_t)j;
+            }
+        }
+    }
+}
+
+static void check_interfaces(gen_model *m)
+{
+    for (size_t i = 0; i < m->interface_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(m->interfaces[i].name, m->interfaces[j].name)) {
+                gen_error(&m->diag, m->interfaces[i].loc, "interface '%s' is already declared at %s:%d:%d",
+                          m->interfaces[i].name, m->interfaces[j].loc.file, m->interfaces[j].loc.line,
+                          m->interfaces[j].loc.col);
+                m->interfaces[i].op_count = 0; /* keep its operations out of the id space */
+                break;
+            }
+        }
+    }
+}
+
+static void check_operations(gen_model *m)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < m->interface_count; i++)
+        total += m->interfaces[i].op_count;
+    m->ops = gen_alloc_array(&m->arena, total ? total : 1, sizeof *m->ops);
+    m->op_count = 0;
+    for (size_t i = 0; i < m->interface_count; i++) {
+        gen_interface *iface = &m->interfaces[i];
+        for (size_t k = 0; k < iface->op_count; k++) {
+            gen_op *op = &iface->ops[k];
+            op->iface = iface;
+            if (m->op_count == SUGA_MAX_OPERATIONS) {
+                gen_error(&m->diag, op->loc, "too many operations: %zu are declared, at most %u are supported", total,
+                          SUGA_MAX_OPERATIONS);
+                return;
+            }
+            m->ops[m->op_count++] = op;
+            check_params(m, op->params, op->param_count, op->full_name, true);
+            if (op->fast_path && iface->module.load == SUGA_LOAD_LAZY)
+                gen_error(&m->diag, op->fast_path_loc,
+                          "fast_path needs an eagerly loaded module, but %s is in module '%s' with load: lazy",
+                          op->full_name, iface->module.name);
+        }
+    }
+    qsort(m->ops, m->op_count, sizeof *m->ops, cmp_op_name);
+    for (size_t i = 0; i < m->op_count; i++)
+        m->ops[i]->id = (uint16_t)i;
+}
+
+/* ------------------------------------------------------------------ fusions */
+
+static gen_op *find_op(gen_model *m, const char *name)
+{
+    size_t lo = 0, hi = m->op_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->ops[mid]->full_name, name);
+        if (c == 0)
+            return m->ops[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static gen_param *find_param(gen_param *params, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!strcmp(params[i].name, name))
+            return &params[i];
+    return NULL;
+}
+
+static const char *hint_from_params(gen_model *m, const gen_param *params, size_t count, const char *word)
+{
+    const char **names = gen_alloc_array(&m->arena, count ? count : 1, sizeof *names);
+    for (size_t i = 0; i < count; i++)
+        names[i] = params[i].name;
+    char *buf = gen_alloc(&m->arena, 96);
+    return gen_did_you_mean(buf, 96, word, names, count);
+}
+
+static void check_step(gen_model *m, gen_fusion *f, size_t index, gen_step *s)
+{
+    const char *where = gen_printf(&m->arena, "step %zu of fusion '%s'", index, f->name);
+    gen_op *op = find_op(m, s->op_name);
+    if (!op) {
+        const char **names = gen_alloc_array(&m->arena, m->op_count ? m->op_count : 1, sizeof *names);
+        for (size_t i = 0; i < m->op_count; i++)
+            names[i] = m->ops[i]->full_name;
+        char hint[96];
+        gen_error(&m->diag, s->op_loc, "%s: unknown operation '%s'%s", where, s->op_name,
+                  gen_did_you_mean(hint, sizeof hint, s->op_name, names, m->op_count));
+        return;
+    }
+    s->op_id = op->id;
+    for (size_t b = 0; b < s->binding_count; b++) {
+        gen_binding *bind = &s->bindings[b];
+        gen_param *target = find_param(op->params, op->param_count, bind->param);
+        if (!target) {
+            gen_error(&m->diag, bind->loc, "%s: operation '%s' has no arg '%s'%s", where, op->full_name, bind->param,
+                      hint_from_params(m, op->params, op->param_count, bind->param));
+            continue;
+        }
+        switch (bind->kind) {
+        case SUGA_BIND_LITERAL:
+            check_json_value(m, bind->loc, op->full_name, target, bind->literal_json,
+                             gen_printf(&m->arena, "%s: invalid literal", where));
+            break;
+        case SUGA_BIND_INPUT: {
+            gen_param *in = find_param(f->params, f->param_count, bind->path);
+            if (!in) {
+                gen_error(&m->diag, bind->loc, "%s: unbound argument '%s': fusion '%s' has no param '%s'%s", where,
+                          bind->source, f->name, bind->path, hint_from_params(m, f->params, f->param_count, bind->path));
+            } else if (in->type != target->type && target->type != SUGA_T_ANY && in->type != SUGA_T_ANY &&
+                       !(target->type == SUGA_T_NUMBER && in->type == SUGA_T_INT)) {
+                gen_error(&m->diag, bind->loc, "%s: '%s' is a %s but arg '%s' of %s is a %s", where, bind->source,
+                          suga_type_names[in->type], bind->param, op->full_name, suga_type_names[target->type]);
+            }
+            break;
+        }
+        case SUGA_BIND_STEP:
+            if (bind->step >= index)
+                gen_error(&m->diag, bind->loc, "%s: unbound argument '%s': only the results of steps before %zu can be used",
+                          where, bind->source, index);
+            break;
+        }
+    }
+    for (size_t i = 0; i < op->param_count; i++) {
+        gen_param *p = &op->params[i];
+        bool bound = false;
+        for (size_t b = 0; b < s->binding_count && !bound; b++)
+            bound = !strcmp(s->bindings[b].param, p->name);
+        if (p->required && !bound)
+            gen_error(&m->diag, s->loc, "%s: required arg '%s' of %s is not bound", where, p->name, op->full_name);
+    }
+}
+
+static void check_fusions(gen_model *m)
+{
+    for (size_t i = 0; i < m->fusion_count; i++) {
+        gen_fusion *f = &m->fusions[i];
+        for (size_t j = 0; j < i; j++) {
+            if (!strcmp(m->fusions[j].name, f->name))
+                gen_error(&m->diag, f->loc, "fusion '%s' is already declared at %s:%d:%d", f->name,
+                          m->fusions[j].loc.file, m->fusions[j].loc.line, m->fusions[j].loc.col);
+        }
+        check_params(m, f->params, f->param_count, gen_printf(&m->arena, "fusion '%s'", f->name), false);
+        for (size_t s = 0; s < f->step_count; s++)
+            check_step(m, f, s, &f->steps[s]);
+    }
+}
+
+static void check_limits(gen_model *m)
+{
+    gen_limits *l = &m->limits;
+    if (!(l->warn_percent < l->throttle_percent && l->throttle_percent < l->block_percent))
+        gen_error(&m->diag, l->percent_loc,
+                  "free_tier thresholds must rise: warn_percent (%u) < throttle_percent (%u) < block_percent (%u)",
+                  l->warn_percent, l->throttle_percent, l->block_percent);
+    for (size_t i = 0; i < l->metric_priority_count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(l->metric_priorities[i], l->metric_priorities[j]))
+                gen_error(&m->diag, l->metric_priority_locs[i], "metric '%s' is listed twice in 'priorities'",
+                          l->metric_priorities[i]);
+}
+
+int gen_validate(gen_model *m)
+{
+    int before = m->diag.error_count;
+    jmp_buf oom;
+    m->arena.on_oom = &oom;
+    if (setjmp(oom)) {
+        gen_error(&m->diag, (gen_loc){"suga-gen", 0, 0}, "out of memory while validating");
+        m->arena.on_oom = NULL;
+        return -1;
+    }
+    if (m->interface_count == 0 && m->input_count > 0 && before == 0)
+        gen_error(&m->diag, (gen_loc){m->inputs[0], 1, 1}, "no interface is declared in any input file");
+    check_interfaces(m);
+    collect_modules(m);
+    check_operations(m);
+    check_identifiers(m);
+    check_fusions(m);
+    if (m->has_limits)
+        check_limits(m);
+    m->arena.on_oom = NULL;
+    return m->diag.error_count == before ? 0 : -1;
+}

@@ -1,0 +1,104 @@
+/* dispatch.c: name → descriptor → decode → handler.
+ *
+ * The perfect-hash lookup itself is generated (suga_lookup.c: `find` of the table); this file
+ * adds the range check on the id, argument decoding into a stack buffer, and the call through the
+ * generated trampoline. Calling by id skips the hash entirely.
+ */
+#include <string.h>
+
+#include "suga.h"
+
+suga_status suga_table_lookup(const suga_table *table, const char *name, size_t len, const suga_op **out)
+{
+    if (!table || !name || !out)
+        return SUGA_E_INVALID_ARG;
+    uint32_t id = table->find(name, len);
+    if (id >= table->op_count) /* the generated find already compared the key; never trust an id blindly */
+        return SUGA_E_NOT_FOUND;
+    *out = &table->ops[id];
+    return SUGA_OK;
+}
+
+suga_status suga_lookup(const char *name, size_t len, const suga_op **out)
+{
+    return suga_table_lookup(&suga_main_table, name, len, out);
+}
+
+suga_status suga_op_by_id(uint32_t id, const suga_op **out)
+{
+    if (!out || id >= suga_main_table.op_count)
+        return SUGA_E_NOT_FOUND;
+    *out = &suga_main_table.ops[id];
+    return SUGA_OK;
+}
+
+static suga_status invoke(const suga_table *table, suga_ctx *ctx, const suga_op *op, const void *args,
+                          json_t **result)
+{
+    *result = NULL;
+    suga_status st = op->invoke(ctx, args, result);
+    suga_op_stats *stats = &table->stats[op->id];
+    stats->calls++;
+    if (st != SUGA_OK) {
+        stats->errors++;
+        if (*result) { /* a failing handler's partial result is not the caller's to free */
+            json_decref(*result);
+            *result = NULL;
+        }
+    }
+    return st;
+}
+
+suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
+{
+    if (!ctx || !result)
+        return SUGA_E_INVALID_ARG;
+    if (id >= suga_main_table.op_count)
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this engine has %u)", (unsigned)id,
+                         (unsigned)suga_main_table.op_count);
+    return invoke(&suga_main_table, ctx, &suga_main_table.ops[id], args, result);
+}
+
+static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)
+{
+    char shown[SUGA_MAX_NAME_LEN + 1];
+    size_t n = len < SUGA_MAX_NAME_LEN ? len : SUGA_MAX_NAME_LEN;
+    memcpy(shown, name, n);
+    shown[n] = '\0';
+    /* the hint scans every name: fine on this error path, never on the hit path */
+    const char *best = NULL;
+    for (uint32_t i = 0; i < table->op_count && !best; i++) {
+        const char *candidate = table->ops[i].name;
+        best = suga_closest(shown, &candidate, 1);
+    }
+    if (best)
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s' (did you mean '%s'?)", shown, best);
+    return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
+}
+
+suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name, size_t len,
+                                 json_t *args, json_t **result)
+{
+    if (!table || !ctx || !name || !result)
+        return SUGA_E_INVALID_ARG;
+    *result = NULL;
+    const suga_op *op;
+    if (suga_table_lookup(table, name, len, &op) != SUGA_OK)
+        return unknown_operation(table, ctx, name, len);
+    if (op->args_size > SUGA_ARGS_BUF_SIZE)
+        return suga_fail(ctx, SUGA_E_INTERNAL, "%s: argument struct of %u bytes exceeds the decode buffer", op->name,
+                         (unsigned)op->args_size);
+    _Alignas(max_align_t) unsigned char buf[SUGA_ARGS_BUF_SIZE];
+    memset(buf, 0, op->args_size);
+    suga_status st = suga_decode_args(ctx, op->name, op->params, op->param_count, args, buf);
+    if (st != SUGA_OK) {
+        table->stats[op->id].errors++;
+        return st;
+    }
+    return invoke(table, ctx, op, buf, result);
+}
+
+suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *args, json_t **result)
+{
+    return suga_table_call_json(&suga_main_table, ctx, name, len, args, result);
+}

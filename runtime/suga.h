@@ -1,0 +1,251 @@
+/* suga.h: the public API of libsuga, the runtime that interprets the tables suga-gen generates.
+ *
+ * Two ways in:
+ *   - by name with JSON arguments (`suga_call_json`): what Lambda events, the CLI and inspection
+ *     use; the name goes through the perfect hash, the arguments through the generated decoder;
+ *   - by id with a typed argument struct (`suga_call_id`, or the generated `suga_fast_*`
+ *     wrappers): what C callers that know the operation at compile time use; no hashing.
+ *
+ * Errors are values: every function returns a suga_status; the message (naming the operation,
+ * the argument and the rule) is in the suga_ctx. Nothing here exits or aborts on bad input.
+ * The runtime is single-threaded by design (one Lambda invocation at a time per process).
+ */
+#ifndef SUGA_H
+#define SUGA_H
+
+#include <jansson.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "suga_schema.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum suga_status {
+    SUGA_OK = 0,
+    SUGA_E_NOT_FOUND,   /* unknown operation, or a named thing that does not exist */
+    SUGA_E_INVALID_ARG, /* arguments rejected before the handler ran */
+    SUGA_E_HANDLER,     /* the handler ran and failed */
+    SUGA_E_NOMEM,       /* an allocation failed */
+    SUGA_E_STATE,       /* the operation is not allowed in the current state */
+    SUGA_E_LIMIT,       /* a size or count limit was hit */
+    SUGA_E_IO,          /* reading or writing outside the process failed */
+    SUGA_E_INTERNAL,    /* a table is inconsistent: a suga bug, never bad input */
+    SUGA_STATUS__COUNT
+} suga_status;
+
+/* Stable lower-case name of a status ("invalid_arg"), for logs and JSON error bodies. */
+const char *suga_status_name(suga_status status);
+
+/* A borrowed, length-delimited string (decoded string arguments point into the JSON input and
+ * are valid for the duration of the call). `ptr` is NUL-terminated when it comes from JSON. */
+typedef struct suga_str {
+    const char *ptr;
+    size_t len;
+} suga_str;
+
+#define SUGA_ERROR_MAX 512
+
+/* Per-call context: where the error message goes, and who the call is for. */
+typedef struct suga_ctx {
+    char error[SUGA_ERROR_MAX];
+    const char *request_id;     /* Lambda request id, or NULL */
+    const char *correlation_id; /* propagated into logs, or NULL */
+    int64_t deadline_ms;        /* wall-clock ms since the epoch, 0 = none */
+} suga_ctx;
+
+void suga_ctx_init(suga_ctx *ctx);
+
+/* Record an error message in ctx and return `status` (so handlers can `return suga_fail(...)`). */
+suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the tables (written by suga-gen; see docs/architecture.md) ---- */
+
+/* Per-parameter state built on first use: the compiled `pattern`, or the parsed default of an
+ * object/array/any parameter. The generator allocates one (zeroed) per parameter that needs it. */
+typedef struct suga_param_cache {
+    int state; /* 0 = not built yet, 1 = ready, -1 = building failed */
+    regex_t regex;
+    json_t *default_value;
+} suga_param_cache;
+
+typedef struct suga_param {
+    const char *name;
+    const char *summary;
+    suga_type type;
+    bool required;
+    bool has_default;
+    bool has_min, has_max, has_max_len;
+    int64_t int_min, int_max;  /* bounds for int */
+    double num_min, num_max;   /* bounds for number */
+    uint32_t max_len;          /* bytes for string, items for array */
+    const char *pattern;       /* POSIX extended regex (unanchored), or NULL */
+    const char *const *enum_values;
+    uint16_t enum_count;
+    /* default value, by type; default_json is its JSON text (all types, for display) */
+    const char *default_string;
+    int64_t default_int; /* int, bool (0/1) and enum (index) */
+    double default_number;
+    const char *default_json;
+    uint32_t offset;          /* of the field in the argument struct */
+    int32_t present_offset;   /* of its `has_` flag (optional, no default), else -1 */
+    suga_param_cache *cache;  /* NULL when the type needs no run-time cache */
+} suga_param;
+
+typedef struct suga_module {
+    const char *name;
+    const char *category;
+    suga_load load;
+    suga_unload unload;
+    uint32_t idle_seconds;
+} suga_module;
+
+typedef suga_status (*suga_invoke_fn)(suga_ctx *ctx, const void *args, json_t **result);
+
+typedef struct suga_op {
+    uint16_t id;
+    uint16_t module;       /* index into the table's modules */
+    uint32_t slot;         /* perfect-hash slot of the name (for inspection) */
+    const char *name;      /* "interface.operation" */
+    const char *interface;
+    const char *operation;
+    const char *summary;
+    const char *handler;   /* C symbol of the handler */
+    suga_invoke_fn invoke; /* generated trampoline: casts args to the typed struct */
+    const suga_param *params;
+    uint16_t param_count;
+    uint32_t args_size;
+    const char *returns_type; /* a suga_type name, or NULL when not declared */
+    const char *returns_summary;
+    bool fast_path;
+    bool idempotent;
+    bool has_cache;
+    uint32_t cache_ttl;       /* seconds */
+    uint32_t retry_attempts;  /* 0 = no retry */
+    uint32_t retry_backoff_ms;
+    const char *breaker;      /* circuit breaker name, or NULL */
+    uint32_t timeout_ms;      /* 0 = none */
+    const char *source;       /* "spec/cache.yaml:12:3", where it was declared */
+} suga_op;
+
+typedef struct suga_binding {
+    const char *param;         /* argument of the step's operation */
+    suga_binding_kind kind;
+    const char *literal_json;  /* SUGA_BIND_LITERAL: JSON text */
+    uint16_t step;             /* SUGA_BIND_STEP: index of the earlier step */
+    const char *path;          /* INPUT: field name; STEP: dotted path into the result, "" = all */
+    const char *source;        /* as written in the spec, e.g. "$steps.0.result.state" */
+} suga_binding;
+
+typedef struct suga_fusion_step {
+    uint16_t op;               /* operation id */
+    const char *op_name;
+    const suga_binding *bindings;
+    uint16_t binding_count;
+} suga_fusion_step;
+
+typedef struct suga_fusion {
+    const char *name;
+    const char *summary;
+    const suga_param *params;  /* the fusion's input schema */
+    uint16_t param_count;
+    const suga_fusion_step *steps;
+    uint16_t step_count;
+    const char *source;
+} suga_fusion;
+
+typedef struct suga_limits {
+    uint64_t requests_per_month;
+    uint64_t gb_seconds_per_month;
+    uint32_t warn_percent, throttle_percent, block_percent;
+    uint32_t max_custom_metrics;
+    const char *const *metric_priorities;
+    uint16_t metric_priority_count;
+} suga_limits;
+
+/* Description of the perfect hash, for inspection and --verify. */
+typedef struct suga_hash_info {
+    const char *algorithm;   /* "cmph BDZ_PH over 64-bit fingerprints" */
+    uint64_t fingerprint_seed;
+    uint32_t cmph_seed;
+    uint32_t r;              /* vertices per part; slots = 3 r */
+    uint32_t slot_count;
+    uint32_t bytes;          /* size of g + slot map */
+} suga_hash_info;
+
+/* Per-operation counters kept by the dispatcher (the fast path bypasses them). */
+typedef struct suga_op_stats {
+    uint64_t calls;
+    uint64_t errors;
+    uint64_t total_ns;
+} suga_op_stats;
+
+typedef struct suga_table {
+    const char *inputs;      /* the spec files this table was generated from */
+    const suga_op *ops;
+    uint32_t op_count;
+    const suga_module *modules;
+    uint32_t module_count;
+    const suga_fusion *fusions;
+    uint32_t fusion_count;
+    const suga_limits *limits;
+    suga_hash_info hash;
+    uint32_t (*find)(const char *name, size_t len); /* id, or SUGA_NO_OP */
+    suga_op_stats *stats;    /* op_count entries, mutable */
+} suga_table;
+
+/* The table compiled into this program from the spec files (spec/NAME.yaml). */
+extern const suga_table suga_main_table;
+
+/* ---- lookup and calls ---- */
+
+/* name → descriptor through the perfect hash; SUGA_E_NOT_FOUND for unknown names. */
+suga_status suga_lookup(const char *name, size_t len, const suga_op **out);
+suga_status suga_table_lookup(const suga_table *table, const char *name, size_t len,
+                              const suga_op **out);
+
+/* id → descriptor; SUGA_E_NOT_FOUND when out of range. */
+suga_status suga_op_by_id(uint32_t id, const suga_op **out);
+
+/* Call by id with a typed argument struct (`suga_args_<iface>_<op>` from suga_ops.h).
+ * The caller owns *result (a new reference; NULL means JSON null). */
+suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result);
+
+/* Call by name with a JSON object of arguments (NULL = no arguments): lookup, decode and
+ * validate, invoke. Strings in `args` are borrowed by the handler for the call only. */
+suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *args,
+                           json_t **result);
+suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name,
+                                 size_t len, json_t *args, json_t **result);
+
+/* Decode and validate JSON arguments into the op's typed struct (`out` has op->args_size
+ * bytes). On failure ctx->error reads e.g.
+ *   cache.set: arg 'ttl' must be an integer in [0, 86400], got "x"                      */
+suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *params,
+                             uint16_t param_count, json_t *args, void *out);
+
+/* Check one value against one parameter's rules (type, bounds, max_len, pattern, enum values).
+ * `what` names the owner in the message ("cache.set"). suga-gen uses this same function to check
+ * defaults and fusion literals, so the spec and the runtime can never disagree on a rule. */
+suga_status suga_check_value(suga_ctx *ctx, const char *what, const suga_param *param, json_t *value);
+
+/* The candidate closest to `word` by edit distance when it is a likely typo, else NULL.
+ * Used for "did you mean" hints on unknown operations, arguments and spec keys. */
+const char *suga_closest(const char *word, const char *const *candidates, size_t count);
+
+/* Describe one parameter's schema as JSON (type, bounds, default...), for inspection. */
+suga_status suga_param_schema(const suga_param *param, json_t **out);
+
+/* Free the lazily built per-parameter caches of a table (compiled regexes, parsed defaults). */
+suga_status suga_table_release(const suga_table *table);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

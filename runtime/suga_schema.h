@@ -1,0 +1,75 @@
+/* suga_schema.h: the vocabulary shared by the generator (suga-gen) and the runtime.
+ *
+ * Both sides must agree on the numbering of types and policies because the generator writes
+ * these values into the tables the runtime reads; keeping them in one header (with their spelling
+ * in the spec) means a new policy is added in exactly one place. No dependencies beyond libc.
+ */
+#ifndef SUGA_SCHEMA_H
+#define SUGA_SCHEMA_H
+
+#include <stddef.h>
+
+/* Parameter types, spelled as in the spec (`type: string`). */
+typedef enum suga_type {
+    SUGA_T_STRING = 0,
+    SUGA_T_INT,
+    SUGA_T_NUMBER,
+    SUGA_T_BOOL,
+    SUGA_T_ENUM,
+    SUGA_T_OBJECT,
+    SUGA_T_ARRAY,
+    SUGA_T_ANY,
+    SUGA_T__COUNT
+} suga_type;
+
+/* Module load policy (`module: {load: ...}`). */
+typedef enum suga_load {
+    SUGA_LOAD_EAGER = 0,
+    SUGA_LOAD_LAZY,
+    SUGA_LOAD__COUNT
+} suga_load;
+
+/* Module unload policy (`module: {unload: ...}`). */
+typedef enum suga_unload {
+    SUGA_UNLOAD_NEVER = 0,
+    SUGA_UNLOAD_IMMEDIATE,
+    SUGA_UNLOAD_DEFERRED,
+    SUGA_UNLOAD_IDLE,
+    SUGA_UNLOAD_MEMORY,
+    SUGA_UNLOAD__COUNT
+} suga_unload;
+
+/* Fusion argument binding kinds: a literal from the spec, a field of the fusion's input, or
+ * (part of) the result of an earlier step. */
+typedef enum suga_binding_kind {
+    SUGA_BIND_LITERAL = 0,
+    SUGA_BIND_INPUT,
+    SUGA_BIND_STEP,
+} suga_binding_kind;
+
+static const char *const suga_type_names[SUGA_T__COUNT] = {
+    [SUGA_T_STRING] = "string", [SUGA_T_INT] = "int",       [SUGA_T_NUMBER] = "number",
+    [SUGA_T_BOOL] = "bool",     [SUGA_T_ENUM] = "enum",     [SUGA_T_OBJECT] = "object",
+    [SUGA_T_ARRAY] = "array",   [SUGA_T_ANY] = "any",
+};
+
+static const char *const suga_load_names[SUGA_LOAD__COUNT] = {
+    [SUGA_LOAD_EAGER] = "eager",
+    [SUGA_LOAD_LAZY] = "lazy",
+};
+
+static const char *const suga_unload_names[SUGA_UNLOAD__COUNT] = {
+    [SUGA_UNLOAD_NEVER] = "never",         [SUGA_UNLOAD_IMMEDIATE] = "immediate",
+    [SUGA_UNLOAD_DEFERRED] = "deferred",   [SUGA_UNLOAD_IDLE] = "idle",
+    [SUGA_UNLOAD_MEMORY] = "memory",
+};
+
+/* Hard limits of the table format: ids are uint16_t with 0xFFFF meaning "no operation", and an
+ * argument struct must fit the runtime's fixed decode buffer. */
+#define SUGA_MAX_OPERATIONS 65535u
+#define SUGA_NO_OP 0xFFFFu
+#define SUGA_MAX_PARAMS 64u
+#define SUGA_ARGS_BUF_SIZE 2048u
+#define SUGA_MAX_NAME_LEN 255u
+
+#endif
