@@ -49,14 +49,20 @@ static suga_status invoke(const suga_table *table, suga_ctx *ctx, const suga_op 
     return st;
 }
 
+suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+                               json_t **result)
+{
+    if (!table || !ctx || !result)
+        return SUGA_E_INVALID_ARG;
+    if (id >= table->op_count)
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this table has %u)", (unsigned)id,
+                         (unsigned)table->op_count);
+    return invoke(table, ctx, &table->ops[id], args, result);
+}
+
 suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
 {
-    if (!ctx || !result)
-        return SUGA_E_INVALID_ARG;
-    if (id >= suga_main_table.op_count)
-        return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this engine has %u)", (unsigned)id,
-                         (unsigned)suga_main_table.op_count);
-    return invoke(&suga_main_table, ctx, &suga_main_table.ops[id], args, result);
+    return suga_table_call_id(&suga_main_table, ctx, id, args, result);
 }
 
 static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)

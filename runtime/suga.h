@@ -215,6 +215,8 @@ suga_status suga_op_by_id(uint32_t id, const suga_op **out);
 /* Call by id with a typed argument struct (`suga_args_<iface>_<op>` from suga_ops.h).
  * The caller owns *result (a new reference; NULL means JSON null). */
 suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result);
+suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+                               json_t **result);
 
 /* Call by name with a JSON object of arguments (NULL = no arguments): lookup, decode and
  * validate, invoke. Strings in `args` are borrowed by the handler for the call only. */
