@@ -11,7 +11,10 @@ void gen_error(gen_diag *diag, gen_loc loc, const char *fmt, ...)
     diag->error_count++;
     if (!diag->out)
         return;
-    fprintf(diag->out, "%s:%d:%d: error: ", loc.file ? loc.file : "<input>", loc.line, loc.col);
+    if (loc.line > 0) /* a position inside the file */
+        fprintf(diag->out, "%s:%d:%d: error: ", loc.file ? loc.file : "<input>", loc.line, loc.col);
+    else /* the file as a whole (cannot open, cannot read) */
+        fprintf(diag->out, "%s: error: ", loc.file ? loc.file : "<input>");
     va_list ap;
     va_start(ap, fmt);
     vfprintf(diag->out, fmt, ap);

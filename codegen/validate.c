@@ -207,7 +207,8 @@ static void check_params(gen_model *m, gen_param *params, size_t count, const ch
             gen_error(&m->diag, p->loc, "param name '%s' of %s is reserved in C (it becomes a struct field)", p->name,
                       owner);
         if (p->has_min && p->has_max && (p->type == SUGA_T_INT ? p->imin > p->imax : p->min > p->max))
-            gen_error(&m->diag, p->max_loc, "'max' of param '%s' of %s is less than its 'min'", p->name, owner);
+            gen_error(&m->diag, p->max_loc, "'max' (%.17g) of param '%s' of %s is less than its 'min' (%.17g)", p->max,
+                      p->name, owner, p->min);
         if (p->pattern) {
             regex_t re;
             int rc = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
@@ -416,8 +417,8 @@ static void check_step(gen_model *m, gen_fusion *f, size_t index, gen_step *s)
         }
         case SUGA_BIND_STEP:
             if (bind->step >= index)
-                gen_error(&m->diag, bind->loc, "%s: unbound argument '%s': only the results of steps before %zu can be used",
-                          where, bind->source, index);
+                gen_error(&m->diag, bind->loc, "%s: unbound argument '%s': step %u does not run before step %zu",
+                          where, bind->source, bind->step, index);
             break;
         }
     }
@@ -470,8 +471,6 @@ int gen_validate(gen_model *m)
         m->arena.on_oom = NULL;
         return -1;
     }
-    if (m->interface_count == 0 && m->input_count > 0 && before == 0)
-        gen_error(&m->diag, (gen_loc){m->inputs[0], 1, 1}, "no interface is declared in any input file");
     check_interfaces(m);
     collect_modules(m);
     check_operations(m);
@@ -479,6 +478,8 @@ int gen_validate(gen_model *m)
     check_fusions(m);
     if (m->has_limits)
         check_limits(m);
+    if (m->interface_count == 0 && m->input_count > 0 && m->diag.error_count == before)
+        gen_error(&m->diag, (gen_loc){m->inputs[0], 1, 1}, "no interface is declared in any input file");
     m->arena.on_oom = NULL;
     return m->diag.error_count == before ? 0 : -1;
 }

@@ -243,6 +243,22 @@ const char *suga_closest(const char *word, const char *const *candidates, size_t
 /* Describe one parameter's schema as JSON (type, bounds, default...), for inspection. */
 suga_status suga_param_schema(const suga_param *param, json_t **out);
 
+/* ---- introspection, served from the compiled table (suga-inspect --json, debug.*) ---- */
+
+/* One operation as JSON: name, id, slot, handler, module and its policies, fast_path, cache,
+ * retry, breaker, timeout, returns, source; with_params adds the parameter schemas. */
+suga_status suga_describe_op(const suga_table *table, const suga_op *op, bool with_params, json_t **out);
+
+typedef enum suga_describe_what {
+    SUGA_DESCRIBE_OPERATIONS, /* array of operations (without params) */
+    SUGA_DESCRIBE_MODULES,    /* array of modules */
+    SUGA_DESCRIBE_FUSIONS,    /* array of fusions with steps and bindings */
+    SUGA_DESCRIBE_LIMITS,     /* object: free tier and metric budget */
+    SUGA_DESCRIBE_HASH,       /* object: perfect hash parameters */
+} suga_describe_what;
+
+suga_status suga_describe_table(const suga_table *table, suga_describe_what what, json_t **out);
+
 /* Free the lazily built per-parameter caches of a table (compiled regexes, parsed defaults). */
 suga_status suga_table_release(const suga_table *table);
 

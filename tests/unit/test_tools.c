@@ -1,0 +1,149 @@
+/* suga-inspect and suga, run as a user would run them. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proc.h"
+#include "suga.h"
+
+static proc_result run(const char *tool_env, const char *const *args, const char *input)
+{
+    const char *argv[16] = {getenv(tool_env)};
+    cr_assert(argv[0], "%s must be set by meson", tool_env);
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    proc_result r;
+    cr_assert(proc_run(argv, NULL, input, &r) == 0);
+    return r;
+}
+
+#define INSPECT(...) run("SUGA_INSPECT", (const char *const[]){__VA_ARGS__, NULL}, NULL)
+#define SUGA(...) run("SUGA_CLI", (const char *const[]){__VA_ARGS__, NULL}, NULL)
+
+Test(inspect, help_and_bad_usage)
+{
+    proc_result r = INSPECT("--help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "usage: suga-inspect"));
+    proc_free(&r);
+    r = INSPECT("frobnicate");
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "suga-inspect: error: unknown command 'frobnicate' (try --help)\n");
+    proc_free(&r);
+}
+
+Test(inspect, list_text_and_json)
+{
+    proc_result r = INSPECT("list");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "cache.get"));
+    char summary[96];
+    snprintf(summary, sizeof summary, "%u operations in %u modules, %u fusions\n", suga_main_table.op_count,
+             suga_main_table.module_count, suga_main_table.fusion_count);
+    cr_expect(strstr(r.out, summary), "%s", r.out);
+    proc_free(&r);
+    r = INSPECT("--json", "list");
+    cr_assert_eq(r.status, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_array(doc), "--json list is an array");
+    cr_expect_eq(json_array_size(doc), suga_main_table.op_count);
+    json_t *first = json_array_get(doc, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(first, "name")), suga_main_table.ops[0].name);
+    cr_expect_eq(json_integer_value(json_object_get(first, "slot")), suga_main_table.ops[0].slot);
+    cr_expect(json_is_object(json_object_get(first, "module")));
+    json_decref(doc);
+    proc_free(&r);
+}
+
+Test(inspect, show_one_operation)
+{
+    proc_result r = INSPECT("show", "cache.set");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "handler     cache_set"), "%s", r.out);
+    cr_expect(strstr(r.out, "ttl              int     optional, default 300, min 0, max 86400"), "%s", r.out);
+    proc_free(&r);
+    r = INSPECT("--json", "show", "cache.set");
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(doc, "%s", r.out);
+    cr_expect_eq(json_array_size(json_object_get(doc, "params")), 3);
+    json_decref(doc);
+    proc_free(&r);
+    r = INSPECT("show", "cache.gte");
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "suga-inspect: error: unknown operation 'cache.gte' (did you mean 'cache.get'?)\n");
+    proc_free(&r);
+}
+
+Test(inspect, fusions_modules_limits_hash)
+{
+    proc_result r = INSPECT("--json", "fusions");
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_array(doc));
+    cr_expect_eq(json_array_size(doc), suga_main_table.fusion_count);
+    json_decref(doc);
+    proc_free(&r);
+    r = INSPECT("fusions");
+    cr_expect(strstr(r.out, "step 0: cache.set"), "%s", r.out);
+    proc_free(&r);
+    r = INSPECT("modules");
+    cr_expect(strstr(r.out, "cache"));
+    proc_free(&r);
+    r = INSPECT("--json", "limits");
+    doc = json_loads(r.out, 0, NULL);
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(doc, "free_tier"), "requests_per_month")), 1000000);
+    json_decref(doc);
+    proc_free(&r);
+    r = INSPECT("hash");
+    cr_expect(strstr(r.out, "cmph BDZ_PH"), "%s", r.out);
+    proc_free(&r);
+}
+
+Test(inspect, verify)
+{
+    proc_result r = INSPECT("--verify", "--unknown", "5000");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    char expected[96];
+    snprintf(expected, sizeof expected, "%u operations verified; 5000 of 5000 unknown names rejected\n",
+             suga_main_table.op_count);
+    cr_expect_str_eq(r.out, expected);
+    proc_free(&r);
+}
+
+Test(cli, call_prints_the_result)
+{
+    proc_result r = SUGA("call", "utility.json_stringify", "{\"value\": {\"b\": 1, \"a\": [true]}}");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "{\"text\":\"{\\\"a\\\":[true],\\\"b\\\":1}\"}\n");
+    proc_free(&r);
+    r = run("SUGA_CLI", (const char *const[]){"call", "utility.truncate", "-", NULL},
+            "{\"text\": \"hello world\", \"max_bytes\": 5}");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "\"hello\""), "%s", r.out);
+    proc_free(&r);
+}
+
+Test(cli, errors_exit_1_with_the_message)
+{
+    proc_result r = SUGA("call", "cache.set", "{\"key\": \"k\", \"value\": 1, \"ttl\": \"x\"}");
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "suga: error: cache.set: arg 'ttl' must be an integer in [0, 86400], got \"x\"\n");
+    cr_expect_str_eq(r.out, "");
+    proc_free(&r);
+    r = SUGA("call", "cache.set", "{\"key\": ");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "suga: error: arguments are not valid JSON (line 1, column"), "%s", r.err);
+    proc_free(&r);
+    r = SUGA("call", "no.such_op");
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "suga: error: unknown operation 'no.such_op'\n");
+    proc_free(&r);
+    r = SUGA("--help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "usage: suga"));
+    proc_free(&r);
+    r = SUGA("bogus");
+    cr_expect_eq(r.status, 2);
+    proc_free(&r);
+}
