@@ -483,6 +483,7 @@ static bool key_applies(suga_type t, const char *key)
 
 static bool parse_param(parser *p, yaml_node_t *key, yaml_node_t *val, const char *owner, gen_param *out)
 {
+    memset(out, 0, sizeof *out); /* the slot may hold a param that failed to parse */
     bool ok = name_of_key(p, key, "param name", &out->name);
     out->loc = loc_of(p, key);
     if (!expect_map(p, val, "a param"))
@@ -672,6 +673,7 @@ static bool parse_returns(parser *p, yaml_node_t *n, gen_op *op)
 
 static bool parse_op(parser *p, gen_interface *iface, yaml_node_t *key, yaml_node_t *val, gen_op *op)
 {
+    memset(op, 0, sizeof *op); /* the slot may hold an operation that failed to parse */
     op->loc = loc_of(p, key);
     if (!name_of_key(p, key, "operation name", &op->name))
         return false;
@@ -803,6 +805,7 @@ static void parse_interface(parser *p, yaml_node_t *root, yaml_node_t *name_node
 
 static bool parse_binding(parser *p, yaml_node_t *key, yaml_node_t *val, gen_binding *b)
 {
+    memset(b, 0, sizeof *b);
     b->loc = loc_of(p, val);
     if (!name_of_key(p, key, "argument name", &b->param))
         return false;
@@ -857,6 +860,7 @@ static bool parse_binding(parser *p, yaml_node_t *key, yaml_node_t *val, gen_bin
 
 static bool parse_step(parser *p, yaml_node_t *n, const char *where, gen_step *step)
 {
+    memset(step, 0, sizeof *step);
     step->loc = loc_of(p, n);
     if (!expect_map(p, n, "a fusion step"))
         return false;

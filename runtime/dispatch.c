@@ -2,7 +2,8 @@
  *
  * The perfect-hash lookup itself is generated (suga_lookup.c: `find` of the table); this file
  * adds the range check on the id, argument decoding into a stack buffer, and the call through the
- * generated trampoline. Calling by id skips the hash entirely.
+ * generated trampoline. Calling by id skips the hash entirely. Everything here works on any
+ * table; main_table.c binds the short names (suga_lookup, suga_call_json...) to the engine's own.
  */
 #include <string.h>
 
@@ -16,19 +17,6 @@ suga_status suga_table_lookup(const suga_table *table, const char *name, size_t 
     if (id >= table->op_count) /* the generated find already compared the key; never trust an id blindly */
         return SUGA_E_NOT_FOUND;
     *out = &table->ops[id];
-    return SUGA_OK;
-}
-
-suga_status suga_lookup(const char *name, size_t len, const suga_op **out)
-{
-    return suga_table_lookup(&suga_main_table, name, len, out);
-}
-
-suga_status suga_op_by_id(uint32_t id, const suga_op **out)
-{
-    if (!out || id >= suga_main_table.op_count)
-        return SUGA_E_NOT_FOUND;
-    *out = &suga_main_table.ops[id];
     return SUGA_OK;
 }
 
@@ -60,10 +48,6 @@ suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t 
     return invoke(table, ctx, &table->ops[id], args, result);
 }
 
-suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
-{
-    return suga_table_call_id(&suga_main_table, ctx, id, args, result);
-}
 
 static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)
 {
@@ -102,9 +86,4 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
         return st;
     }
     return invoke(table, ctx, op, buf, result);
-}
-
-suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *args, json_t **result)
-{
-    return suga_table_call_json(&suga_main_table, ctx, name, len, args, result);
 }
