@@ -1,4 +1,4 @@
-/* Every operation of the real spec (spec/*.yaml, compiled into libsuga) round-trips through the
+/* Every operation of the real spec (the files in spec/, compiled into libsuga) round-trips through the
  * perfect hash, and names that are not operations are rejected, however close they are. */
 #include <criterion/criterion.h>
 #include <string.h>
