@@ -17,7 +17,7 @@
 /* A short rendering of a value for messages: compact JSON, cut at 60 bytes. */
 static const char *render(json_t *v, char *buf, size_t size)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!text) {
         snprintf(buf, size, "(%s)", json_is_object(v) ? "object" : json_is_array(v) ? "array" : "value");
         return buf;

@@ -45,7 +45,7 @@ static suga_status call(suga_ctx *ctx, const char *op, const char *args_json)
 {
     suga_ctx_init(ctx);
     json_error_t err;
-    json_t *args = args_json ? json_loads(args_json, JSON_DECODE_ANY, &err) : NULL;
+    json_t *args = args_json ? json_loads(args_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err) : NULL;
     cr_assert(!args_json || args, "bad test JSON: %s", err.text);
     json_t *result = NULL;
     suga_status st = suga_table_call_json(&golden_main_table, ctx, op, strlen(op), args, &result);
