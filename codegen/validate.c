@@ -410,7 +410,7 @@ static void check_step(gen_model *m, gen_fusion *f, size_t index, gen_step *s)
                           bind->source, f->name, bind->path, hint_from_params(m, f->params, f->param_count, bind->path));
             } else if (in->type != target->type && target->type != SUGA_T_ANY && in->type != SUGA_T_ANY &&
                        !(target->type == SUGA_T_NUMBER && in->type == SUGA_T_INT)) {
-                gen_error(&m->diag, bind->loc, "%s: '%s' is a %s but arg '%s' of %s is a %s", where, bind->source,
+                gen_error(&m->diag, bind->loc, "%s: '%s' has type %s but arg '%s' of %s has type %s", where, bind->source,
                           suga_type_names[in->type], bind->param, op->full_name, suga_type_names[target->type]);
             }
             break;
