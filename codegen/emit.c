@@ -269,7 +269,7 @@ static void emit_param_rows(FILE *f, const char *array, const gen_param *params,
     for (size_t j = 0; j < count; j++) {
         const gen_param *p = &params[j];
         if (p->enum_count) {
-            fprintf(f, "static const char *const %s_%s_values[] = {", array, p->name);
+            fprintf(f, "static const char *const %s_values%zu[] = {", array, j);
             for (size_t k = 0; k < p->enum_count; k++) {
                 fputs(k ? ", " : "", f);
                 c_str_or_null(f, p->enum_values[k]);
@@ -318,7 +318,7 @@ static void emit_param_rows(FILE *f, const char *array, const gen_param *params,
             c_str_or_null(f, p->pattern);
         }
         if (p->enum_count)
-            fprintf(f, ",\n        .enum_values = %s_%s_values, .enum_count = %zu", array, p->name, p->enum_count);
+            fprintf(f, ",\n        .enum_values = %s_values%zu, .enum_count = %zu", array, j, p->enum_count);
         if (p->has_default) {
             fputs(",\n        .has_default = true, .default_json = ", f);
             c_str_or_null(f, p->default_json);
@@ -396,7 +396,7 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         if (op->param_count == 0)
             continue;
         char array[160], owner[160];
-        snprintf(array, sizeof array, "params_%s_%s", op->iface->name, op->name);
+        snprintf(array, sizeof array, "op%zu_params", i); /* by id: names built from spec names could clash */
         snprintf(owner, sizeof owner, "suga_args_%s_%s", op->iface->name, op->name);
         fprintf(f, "/* %s */\n", op->full_name);
         emit_param_rows(f, array, op->params, op->param_count, owner, caches);
@@ -436,7 +436,7 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         fputs(",\n        .invoke = invoke_", f);
         op_base(f, op);
         if (op->param_count) {
-            fprintf(f, ",\n        .params = params_%s_%s", op->iface->name, op->name);
+            fprintf(f, ",\n        .params = op%zu_params", i);
             fprintf(f, ",\n        .param_count = %zu", op->param_count);
         }
         fputs(",\n        .args_size = sizeof(suga_args_", f);
@@ -476,14 +476,14 @@ static void emit_fusions(FILE *f, const gen_model *m, cache_counter *caches)
     for (size_t i = 0; i < m->fusion_count; i++) {
         const gen_fusion *fu = &m->fusions[i];
         char array[160];
-        snprintf(array, sizeof array, "fusion_params_%s", fu->name);
+        snprintf(array, sizeof array, "fusion%zu_params", i);
         fprintf(f, "/* fusion %s */\n", fu->name);
         emit_param_rows(f, array, fu->params, fu->param_count, NULL, caches);
         for (size_t s = 0; s < fu->step_count; s++) {
             const gen_step *st = &fu->steps[s];
             if (st->binding_count == 0)
                 continue;
-            fprintf(f, "static const suga_binding fusion_%s_step%zu[] = {\n", fu->name, s);
+            fprintf(f, "static const suga_binding fusion%zu_step%zu[] = {\n", i, s);
             for (size_t b = 0; b < st->binding_count; b++) {
                 const gen_binding *bd = &st->bindings[b];
                 fputs("    {.param = ", f);
@@ -510,13 +510,13 @@ static void emit_fusions(FILE *f, const gen_model *m, cache_counter *caches)
             }
             fputs("};\n", f);
         }
-        fprintf(f, "static const suga_fusion_step fusion_%s_steps[] = {\n", fu->name);
+        fprintf(f, "static const suga_fusion_step fusion%zu_steps[] = {\n", i);
         for (size_t s = 0; s < fu->step_count; s++) {
             const gen_step *st = &fu->steps[s];
             fprintf(f, "    {.op = %u, .op_name = ", st->op_id);
             c_str_or_null(f, st->op_name);
             if (st->binding_count)
-                fprintf(f, ", .bindings = fusion_%s_step%zu, .binding_count = %zu", fu->name, s, st->binding_count);
+                fprintf(f, ", .bindings = fusion%zu_step%zu, .binding_count = %zu", i, s, st->binding_count);
             fputs("},\n", f);
         }
         fputs("};\n\n", f);
@@ -531,8 +531,8 @@ static void emit_fusions(FILE *f, const gen_model *m, cache_counter *caches)
         fputs(", .summary = ", f);
         c_str_or_null(f, fu->summary);
         if (fu->param_count)
-            fprintf(f, ",\n     .params = fusion_params_%s, .param_count = %zu", fu->name, fu->param_count);
-        fprintf(f, ",\n     .steps = fusion_%s_steps, .step_count = %zu", fu->name, fu->step_count);
+            fprintf(f, ",\n     .params = fusion%zu_params, .param_count = %zu", i, fu->param_count);
+        fprintf(f, ",\n     .steps = fusion%zu_steps, .step_count = %zu", i, fu->step_count);
         fprintf(f, ",\n     .source = \"%s:%d:%d\"},\n", fu->loc.file, fu->loc.line, fu->loc.col);
     }
     fputs("};\n\n", f);

@@ -412,6 +412,19 @@ static void check_step(gen_model *m, gen_fusion *f, size_t index, gen_step *s)
                        !(target->type == SUGA_T_NUMBER && in->type == SUGA_T_INT)) {
                 gen_error(&m->diag, bind->loc, "%s: '%s' has type %s but arg '%s' of %s has type %s", where, bind->source,
                           suga_type_names[in->type], bind->param, op->full_name, suga_type_names[target->type]);
+            } else if (in->type == SUGA_T_ENUM && target->type == SUGA_T_ENUM) {
+                /* every value the input accepts must be one the step accepts; other rules
+                 * (bounds, max_len, pattern) are checked on the step's arguments at run time */
+                for (size_t v = 0; v < in->enum_count; v++) {
+                    bool known = false;
+                    for (size_t w = 0; w < target->enum_count && !known; w++)
+                        known = !strcmp(in->enum_values[v], target->enum_values[w]);
+                    if (!known) {
+                        gen_error(&m->diag, bind->loc, "%s: '%s' may be '%s', which arg '%s' of %s does not accept",
+                                  where, bind->source, in->enum_values[v], bind->param, op->full_name);
+                        break;
+                    }
+                }
             }
             break;
         }

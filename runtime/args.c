@@ -78,10 +78,13 @@ static suga_status match_pattern(suga_ctx *ctx, const char *what, const suga_par
     return SUGA_OK;
 }
 
-static int enum_index(const suga_param *p, const char *s)
+/* Index of a JSON string among the enum values, by length and bytes: "debug\u0000x" is not "debug". */
+static int enum_index(const suga_param *p, json_t *v)
 {
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
     for (uint16_t i = 0; i < p->enum_count; i++)
-        if (!strcmp(p->enum_values[i], s))
+        if (strlen(p->enum_values[i]) == len && !memcmp(p->enum_values[i], s, len))
             return i;
     return -1;
 }
@@ -140,7 +143,7 @@ suga_status suga_check_value(suga_ctx *ctx, const char *what, const suga_param *
                              render(v, got, sizeof got));
         return SUGA_OK;
     case SUGA_T_ENUM:
-        if (!json_is_string(v) || enum_index(p, json_string_value(v)) < 0) {
+        if (!json_is_string(v) || enum_index(p, v) < 0) {
             char list[256] = "";
             size_t used = 0;
             for (uint16_t i = 0; i < p->enum_count && used < sizeof list; i++)
@@ -196,7 +199,7 @@ static void store(const suga_param *p, json_t *v, unsigned char *out)
         break;
     }
     case SUGA_T_ENUM: {
-        int e = enum_index(p, json_string_value(v));
+        int e = enum_index(p, v);
         memcpy(field, &e, sizeof e);
         break;
     }

@@ -5,6 +5,7 @@
  * generated trampoline. Calling by id skips the hash entirely. Everything here works on any
  * table; main_table.c binds the short names (suga_lookup, suga_call_json...) to the engine's own.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "suga.h"
@@ -40,7 +41,7 @@ static suga_status invoke(const suga_table *table, suga_ctx *ctx, const suga_op 
 suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                                json_t **result)
 {
-    if (!table || !ctx || !result)
+    if (!table || !ctx || !args || !result) /* typed callers pass their struct, never NULL */
         return SUGA_E_INVALID_ARG;
     if (id >= table->op_count)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this table has %u)", (unsigned)id,
@@ -57,9 +58,12 @@ static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, con
     shown[n] = '\0';
     /* the hint scans every name: fine on this error path, never on the hit path */
     const char *best = NULL;
-    for (uint32_t i = 0; i < table->op_count && !best; i++) {
-        const char *candidate = table->ops[i].name;
-        best = suga_closest(shown, &candidate, 1);
+    const char **names = malloc((table->op_count ? table->op_count : 1) * sizeof *names);
+    if (names) { /* without memory there is simply no hint */
+        for (uint32_t i = 0; i < table->op_count; i++)
+            names[i] = table->ops[i].name;
+        best = suga_closest(shown, names, table->op_count);
+        free(names);
     }
     if (best)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s' (did you mean '%s'?)", shown, best);
@@ -81,7 +85,8 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
     _Alignas(max_align_t) unsigned char buf[SUGA_ARGS_BUF_SIZE];
     memset(buf, 0, op->args_size);
     suga_status st = suga_decode_args(ctx, op->name, op->params, op->param_count, args, buf);
-    if (st != SUGA_OK) {
+    if (st != SUGA_OK) { /* a rejected call is still a call */
+        table->stats[op->id].calls++;
         table->stats[op->id].errors++;
         return st;
     }

@@ -178,11 +178,11 @@ typedef struct suga_hash_info {
     uint32_t bytes;          /* size of g + slot map */
 } suga_hash_info;
 
-/* Per-operation counters kept by the dispatcher (the fast path bypasses them). */
+/* Per-operation counters kept by the dispatcher: calls by name and by id, including calls whose
+ * arguments were rejected (those count as errors too). The fast-path wrappers bypass them. */
 typedef struct suga_op_stats {
     uint64_t calls;
     uint64_t errors;
-    uint64_t total_ns;
 } suga_op_stats;
 
 typedef struct suga_table {
@@ -213,7 +213,9 @@ suga_status suga_table_lookup(const suga_table *table, const char *name, size_t 
 suga_status suga_op_by_id(uint32_t id, const suga_op **out);
 
 /* Call by id with a typed argument struct (`suga_args_<iface>_<op>` from suga_ops.h).
- * The caller owns *result (a new reference; NULL means JSON null). */
+ * The caller owns *result (a new reference; NULL means JSON null). The struct is trusted: the
+ * spec's rules (bounds, max_len, pattern, enum range) are checked only on the JSON path, so a
+ * C caller that builds arguments from outside input must validate them itself. */
 suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result);
 suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                                json_t **result);

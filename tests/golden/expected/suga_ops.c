@@ -21,7 +21,7 @@ static const suga_module modules[] = {
 /* ---- parameters: one row per argument, interpreted by runtime/args.c ---- */
 
 /* remote.fetch */
-static const suga_param params_remote_fetch[] = {
+static const suga_param op0_params[] = {
     {
         .name = "url",
         .type = SUGA_T_STRING,
@@ -46,7 +46,7 @@ static const suga_param params_remote_fetch[] = {
 _Static_assert(sizeof(suga_args_remote_fetch) <= SUGA_ARGS_BUF_SIZE, "remote.fetch: argument struct too large");
 
 /* sample.cached */
-static const suga_param params_sample_cached[] = {
+static const suga_param op1_params[] = {
     {
         .name = "key",
         .type = SUGA_T_STRING,
@@ -58,8 +58,8 @@ static const suga_param params_sample_cached[] = {
 _Static_assert(sizeof(suga_args_sample_cached) <= SUGA_ARGS_BUF_SIZE, "sample.cached: argument struct too large");
 
 /* sample.echo */
-static const char *const params_sample_echo_mode_values[] = {"fast", "safe", "off"};
-static const suga_param params_sample_echo[] = {
+static const char *const op2_params_values6[] = {"fast", "safe", "off"};
+static const suga_param op2_params[] = {
     {
         .name = "text",
         .summary = "a short string",
@@ -121,7 +121,7 @@ static const suga_param params_sample_echo[] = {
         .name = "mode",
         .type = SUGA_T_ENUM,
         .required = false,
-        .enum_values = params_sample_echo_mode_values, .enum_count = 3,
+        .enum_values = op2_params_values6, .enum_count = 3,
         .has_default = true, .default_json = "\"safe\"",
         .default_int = 1 /* safe */,
         .offset = offsetof(suga_args_sample_echo, mode),
@@ -189,7 +189,7 @@ static const suga_op ops[] = {
         .summary = "Quotes \"escape\", trigraph \077\077= and a */ comment end must survive",
         .handler = "remote_fetch",
         .invoke = invoke_remote_fetch,
-        .params = params_remote_fetch,
+        .params = op0_params,
         .param_count = 2,
         .args_size = sizeof(suga_args_remote_fetch),
         .source = "spec/remote.yaml:5:3",
@@ -204,7 +204,7 @@ static const suga_op ops[] = {
         .summary = "A result-cached, retried, time-limited operation",
         .handler = "sample_cached",
         .invoke = invoke_sample_cached,
-        .params = params_sample_cached,
+        .params = op1_params,
         .param_count = 1,
         .args_size = sizeof(suga_args_sample_cached),
         .idempotent = true,
@@ -224,7 +224,7 @@ static const suga_op ops[] = {
         .summary = "Returns its decoded arguments",
         .handler = "sample_echo",
         .invoke = invoke_sample_echo,
-        .params = params_sample_echo,
+        .params = op2_params,
         .param_count = 10,
         .args_size = sizeof(suga_args_sample_echo),
         .returns_type = "object",
@@ -252,8 +252,8 @@ static const suga_op ops[] = {
 /* ---- fusions: steps with resolved ids and argument bindings ---- */
 
 /* fusion fetch_then_echo */
-static const char *const fusion_params_fetch_then_echo_mode_values[] = {"fast", "safe"};
-static const suga_param fusion_params_fetch_then_echo[] = {
+static const char *const fusion0_params_values1[] = {"fast", "safe"};
+static const suga_param fusion0_params[] = {
     {
         .name = "url",
         .type = SUGA_T_STRING,
@@ -264,31 +264,31 @@ static const suga_param fusion_params_fetch_then_echo[] = {
         .name = "mode",
         .type = SUGA_T_ENUM,
         .required = false,
-        .enum_values = fusion_params_fetch_then_echo_mode_values, .enum_count = 2,
+        .enum_values = fusion0_params_values1, .enum_count = 2,
         .has_default = true, .default_json = "\"fast\"",
         .default_int = 0 /* fast */,
         .present_offset = -1,
     },
 };
-static const suga_binding fusion_fetch_then_echo_step0[] = {
+static const suga_binding fusion0_step0[] = {
     {.param = "url", .kind = SUGA_BIND_INPUT, .path = "url", .source = "$input.url"},
 };
-static const suga_binding fusion_fetch_then_echo_step1[] = {
+static const suga_binding fusion0_step1[] = {
     {.param = "text", .kind = SUGA_BIND_LITERAL, .literal_json = "\"$short\""},
     {.param = "anything", .kind = SUGA_BIND_STEP, .step = 0, .path = "body", .source = "$steps.0.result.body"},
     {.param = "count", .kind = SUGA_BIND_LITERAL, .literal_json = "3"},
     {.param = "code", .kind = SUGA_BIND_LITERAL, .literal_json = "\"XYZ9\""},
     {.param = "mode", .kind = SUGA_BIND_INPUT, .path = "mode", .source = "$input.mode"},
 };
-static const suga_fusion_step fusion_fetch_then_echo_steps[] = {
-    {.op = 0, .op_name = "remote.fetch", .bindings = fusion_fetch_then_echo_step0, .binding_count = 1},
-    {.op = 2, .op_name = "sample.echo", .bindings = fusion_fetch_then_echo_step1, .binding_count = 5},
+static const suga_fusion_step fusion0_steps[] = {
+    {.op = 0, .op_name = "remote.fetch", .bindings = fusion0_step0, .binding_count = 1},
+    {.op = 2, .op_name = "sample.echo", .bindings = fusion0_step1, .binding_count = 5},
 };
 
 static const suga_fusion fusions[] = {
     {.name = "fetch_then_echo", .summary = "Two steps with every kind of binding",
-     .params = fusion_params_fetch_then_echo, .param_count = 2,
-     .steps = fusion_fetch_then_echo_steps, .step_count = 2,
+     .params = fusion0_params, .param_count = 2,
+     .steps = fusion0_steps, .step_count = 2,
      .source = "spec/remote.yaml:11:3"},
 };
 

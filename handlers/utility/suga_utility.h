@@ -1,0 +1,65 @@
+/* suga_utility.h: helpers the other handler modules share (ids, time, UTF-8, secrets, JSON).
+ *
+ * Every function returns a suga_status (pure predicates return bool) and never aborts; a NULL
+ * pointer where an output is expected gives SUGA_E_INVALID_ARG. These functions take no suga_ctx:
+ * the calling handler knows which operation failed and writes the message.
+ */
+#ifndef SUGA_UTILITY_H
+#define SUGA_UTILITY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "suga.h"
+
+#define SUGA_UUID_LEN 36     /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
+#define SUGA_ISO8601_SIZE 32 /* room for any year an int64_t of milliseconds can express */
+#define SUGA_SECRET_MASK "***"
+
+/* A random UUID version 4 (RFC 9562) from getrandom(); lower-case, NUL-terminated.
+ * SUGA_E_IO when the kernel's random source fails. */
+suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1]);
+
+/* Wall-clock time (CLOCK_REALTIME) in milliseconds since the Unix epoch. */
+suga_status suga_util_now_ms(int64_t *out);
+
+/* epoch_ms as ISO-8601 UTC with milliseconds: "2026-11-23T10:49:00.123Z".
+ * SUGA_E_INVALID_ARG when the time is outside what the C library can break down. */
+suga_status suga_util_iso8601(int64_t epoch_ms, char out[SUGA_ISO8601_SIZE]);
+
+/* The longest prefix of s[0..len) of at most max bytes that does not split a UTF-8 sequence:
+ * *cut = len when len <= max. Bytes that are not valid UTF-8 are treated as single characters. */
+suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cut);
+
+/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF), as jansson requires of every JSON string. */
+bool suga_util_utf8_valid(const char *s, size_t len);
+
+/* Whether a setting or field name looks like it holds a secret: it contains (ignoring case)
+ * token, secret, password, passwd, authorization, api_key, apikey, credential, private_key or
+ * session. NULL is not a secret name. */
+bool suga_util_is_secret_name(const char *name);
+
+/* A deep copy of `in` where the value of every object member with a secret-looking name is
+ * replaced by "***", at any depth (through objects and arrays). The caller owns *out.
+ * SUGA_E_NOMEM when an allocation fails (*out is then untouched). */
+suga_status suga_util_mask_secrets(const json_t *in, json_t **out);
+
+/* Length of the compact JSON encoding of v (JSON null for a NULL v), without building the text.
+ * SUGA_E_INVALID_ARG when v cannot be encoded (a reference cycle). */
+suga_status suga_util_json_size(const json_t *v, size_t *out);
+
+/* A string for messages: `text` (len bytes, any bytes) in double quotes with JSON-style escapes,
+ * bytes that are not UTF-8 shown as \xNN, cut (UTF-8-safe) after at most `max` bytes of the
+ * original or when `out` is full, and then followed by "...". The result is valid UTF-8 and
+ * NUL-terminated. SUGA_E_INVALID_ARG when size < 6 (room for `""...` and the NUL). */
+suga_status suga_util_quote(const char *text, size_t len, size_t max, char *out, size_t size);
+
+/* Hand a freshly built result to the caller: *result = built when it is non-NULL, else an
+ * out-of-memory failure "<op>: out of memory building the result" (jansson constructors and
+ * json_pack return NULL when an allocation fails). */
+suga_status suga_util_result(suga_ctx *ctx, const char *op, json_t *built, json_t **result);
+
+#endif

@@ -1,0 +1,283 @@
+/* util.c: the utility C API (suga_utility.h) that the other handler modules build on. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "utility/suga_utility.h"
+
+suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1])
+{
+    if (!out)
+        return SUGA_E_INVALID_ARG;
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) { /* short reads and EINTR are possible before the pool is ready */
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return SUGA_E_IO;
+        got += (size_t)n;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10xx (RFC 9562) */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof b; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 0x0F];
+    }
+    out[o] = '\0';
+    return SUGA_OK;
+}
+
+suga_status suga_util_now_ms(int64_t *out)
+{
+    if (!out)
+        return SUGA_E_INVALID_ARG;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return SUGA_E_IO;
+    *out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return SUGA_OK;
+}
+
+suga_status suga_util_iso8601(int64_t epoch_ms, char out[SUGA_ISO8601_SIZE])
+{
+    if (!out)
+        return SUGA_E_INVALID_ARG;
+    /* floor division, so that -1 ms is 23:59:59.999 of the day before, not .-01 */
+    int64_t secs = epoch_ms / 1000, ms = epoch_ms % 1000;
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return SUGA_E_INVALID_ARG;
+    int n = snprintf(out, SUGA_ISO8601_SIZE, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
+    if (n < 0 || n >= SUGA_ISO8601_SIZE)
+        return SUGA_E_INVALID_ARG;
+    return SUGA_OK;
+}
+
+/* Length of a UTF-8 sequence announced by its lead byte; 0 for a continuation or invalid byte. */
+static size_t utf8_lead_len(unsigned char c)
+{
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return 2;
+    if (c >= 0xE0 && c <= 0xEF)
+        return 3;
+    if (c >= 0xF0 && c <= 0xF4)
+        return 4;
+    return 0;
+}
+
+static bool utf8_is_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cut)
+{
+    if (!cut || (!s && len))
+        return SUGA_E_INVALID_ARG;
+    if (len <= max) {
+        *cut = len;
+        return SUGA_OK;
+    }
+    const unsigned char *u = (const unsigned char *)s;
+    /* s[max] is the first byte dropped: if it continues a sequence, find where that began */
+    size_t start = max;
+    while (start > 0 && max - start < 3 && utf8_is_continuation(u[start]))
+        start--;
+    size_t seq = utf8_lead_len(u[start]);
+    *cut = (start < max && seq && start + seq > max) ? start : max;
+    return SUGA_OK;
+}
+
+/* The names that mark a secret; matched as substrings so API_TOKEN, x-session-id and
+ * db_password_file are all caught (over-masking a harmless value is the cheaper mistake). */
+static const char *const secret_tokens[] = {
+    "token",      "secret", "password",   "passwd",      "authorization",
+    "api_key",    "apikey", "credential", "private_key", "session",
+};
+
+bool suga_util_is_secret_name(const char *name)
+{
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof secret_tokens / sizeof secret_tokens[0]; i++)
+        if (strcasestr(name, secret_tokens[i]))
+            return true;
+    return false;
+}
+
+static json_t *mask_copy(const json_t *in);
+
+static json_t *mask_object(const json_t *in)
+{
+    json_t *out = json_object();
+    if (!out)
+        return NULL;
+    const char *key;
+    json_t *value;
+    /* jansson's iteration macros take a non-const object; nothing below modifies `in` */
+    json_t *src = (json_t *)in;
+    json_object_foreach(src, key, value) {
+        json_t *copy = suga_util_is_secret_name(key) ? json_string(SUGA_SECRET_MASK) : mask_copy(value);
+        if (json_object_set_new(out, key, copy) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static json_t *mask_array(const json_t *in)
+{
+    json_t *out = json_array();
+    if (!out)
+        return NULL;
+    size_t i;
+    json_t *value;
+    json_t *src = (json_t *)in;
+    json_array_foreach(src, i, value) {
+        if (json_array_append_new(out, mask_copy(value)) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static json_t *mask_copy(const json_t *in)
+{
+    if (json_is_object(in))
+        return mask_object(in);
+    if (json_is_array(in))
+        return mask_array(in);
+    return json_deep_copy(in); /* scalars: a copy, so the result shares nothing with `in` */
+}
+
+suga_status suga_util_mask_secrets(const json_t *in, json_t **out)
+{
+    if (!in || !out)
+        return SUGA_E_INVALID_ARG;
+    json_t *copy = mask_copy(in);
+    if (!copy)
+        return SUGA_E_NOMEM;
+    *out = copy;
+    return SUGA_OK;
+}
+
+suga_status suga_util_json_size(const json_t *v, size_t *out)
+{
+    if (!out)
+        return SUGA_E_INVALID_ARG;
+    if (!v) {
+        *out = 4; /* "null" */
+        return SUGA_OK;
+    }
+    /* with no buffer, json_dumpb only measures; every JSON text is at least one byte long */
+    size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0)
+        return SUGA_E_INVALID_ARG;
+    *out = n;
+    return SUGA_OK;
+}
+
+/* Length of the valid UTF-8 sequence at s (avail bytes readable), or 0 when it is not one. */
+static size_t utf8_valid_len(const unsigned char *s, size_t avail)
+{
+    size_t n = utf8_lead_len(s[0]);
+    if (n == 0 || n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!utf8_is_continuation(s[i]))
+            return 0;
+    /* overlong 3/4-byte forms, UTF-16 surrogates and code points above U+10FFFF */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+bool suga_util_utf8_valid(const char *s, size_t len)
+{
+    if (!s)
+        return len == 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_valid_len(u + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* One input character as it appears inside the quotes; returns the input bytes consumed. */
+static size_t quote_char(const unsigned char *s, size_t avail, char piece[8])
+{
+    if (*s == '"' || *s == '\\') {
+        snprintf(piece, 8, "\\%c", *s);
+        return 1;
+    }
+    if (*s < 0x20 || *s == 0x7F) {
+        snprintf(piece, 8, "\\u%04x", *s);
+        return 1;
+    }
+    size_t n = utf8_valid_len(s, avail);
+    if (n == 0) { /* not UTF-8: shown as a byte, so the message itself stays valid UTF-8 */
+        snprintf(piece, 8, "\\x%02x", *s);
+        return 1;
+    }
+    memcpy(piece, s, n);
+    piece[n] = '\0';
+    return n;
+}
+
+suga_status suga_util_quote(const char *text, size_t len, size_t max, char *out, size_t size)
+{
+    static const char ellipsis[] = "\"...";
+    if (!out || size < sizeof ellipsis + 1 || (!text && len))
+        return SUGA_E_INVALID_ARG;
+    const unsigned char *u = (const unsigned char *)text;
+    size_t limit, i = 0, o = 0;
+    suga_util_utf8_cut(text, len, max, &limit);
+    out[o++] = '"';
+    while (i < limit) {
+        char piece[8];
+        size_t used = quote_char(u + i, limit - i, piece);
+        size_t plen = strlen(piece);
+        if (o + plen + sizeof ellipsis > size) /* keep room for the closing `"...` and the NUL */
+            break;
+        memcpy(out + o, piece, plen);
+        o += plen;
+        i += used;
+    }
+    if (i < len) {
+        memcpy(out + o, ellipsis, sizeof ellipsis);
+    } else {
+        out[o++] = '"';
+        out[o] = '\0';
+    }
+    return SUGA_OK;
+}
+
+suga_status suga_util_result(suga_ctx *ctx, const char *op, json_t *built, json_t **result)
+{
+    if (!built)
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", op);
+    *result = built;
+    return SUGA_OK;
+}
