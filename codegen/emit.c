@@ -111,6 +111,9 @@ static const char *const FIELD_TYPES[SUGA_T__COUNT] = {
     [SUGA_T_ARRAY] = "json_t *",  [SUGA_T_ANY] = "json_t *",
 };
 
+/* Bytes of one entry of the emitted slot table (pointer, length, id) on the 64-bit targets. */
+enum { SLOT_ENTRY_BYTES = 16 };
+
 static bool needs_cache(const gen_param *p)
 {
     bool json_default = p->has_default && (p->type == SUGA_T_OBJECT || p->type == SUGA_T_ARRAY || p->type == SUGA_T_ANY);
@@ -589,7 +592,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     fprintf(f,
             "    .hash = {.algorithm = \"cmph BDZ_PH over 64-bit fingerprints\", .fingerprint_seed = UINT64_C(0x%016" PRIx64
             "),\n             .cmph_seed = %" PRIu32 ", .r = %" PRIu32 ", .slot_count = %" PRIu32 ", .bytes = %zu},\n",
-            h->fingerprint_seed, h->cmph_seed, h->r, h->slot_count, h->g2_len + h->slot_count * sizeof(uint16_t));
+            h->fingerprint_seed, h->cmph_seed, h->r, h->slot_count, h->g2_len + (size_t)h->slot_count * SLOT_ENTRY_BYTES);
     fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n};\n", o->prefix);
 }
 
@@ -614,10 +617,10 @@ static void emit_lookup(FILE *f, const gen_model *m, const gen_hash *h, const ge
             " *                (checked by suga-gen)\n"
             " *   cmph         BDZ_PH built by cmph over the 8-byte fingerprints; Jenkins seed %" PRIu32 ",\n"
             " *                r = %" PRIu32 ", %" PRIu32 " slots (3 r), load factor %.2f\n"
-            " *   size         g %zu bytes + slot map %zu bytes + names\n"
+            " *   size         g %zu bytes + slot table %zu bytes + names\n"
             " */\n",
             h->fingerprint_seed, n, h->cmph_seed, h->r, h->slot_count, (double)n / h->slot_count, h->g2_len,
-            h->slot_count * sizeof(uint16_t));
+            (size_t)h->slot_count * SLOT_ENTRY_BYTES);
     fprintf(f, "static const uint64_t FINGERPRINT_SEED = UINT64_C(0x%016" PRIx64 ");\n", h->fingerprint_seed);
     fprintf(f,
             "enum {\n    CMPH_SEED = %" PRIu32 "u,\n    R = %" PRIu32 "u,\n    SLOTS = %" PRIu32 "u,\n    COUNT = %zuu,\n"
@@ -630,30 +633,22 @@ static void emit_lookup(FILE *f, const gen_model *m, const gen_hash *h, const ge
         fprintf(f, "%s0x%02x,", i % 16 ? " " : "\n    ", h->g2[i]);
     fputs("\n};\n\n", f);
 
-    fprintf(f, "/* slot → operation id; 0x%04x marks an empty slot. */\nstatic const uint16_t slot_to_id[%" PRIu32 "] = {",
-            SUGA_NO_OP, h->slot_count);
-    for (uint32_t s = 0; s < h->slot_count; s++)
-        fprintf(f, "%s%u,", s % 12 ? " " : "\n    ", h->slot_to_id[s]);
-    fputs("\n};\n\n", f);
-
-    fprintf(f, "/* id → name (ids are in name order). */\nstatic const struct {\n    const char *name;\n    uint32_t len;\n} names[%zu] = {\n",
-            n);
-    for (size_t i = 0; i < n; i++) {
-        fputs("    {", f);
-        c_string(f, names[i], lens[i]);
-        fprintf(f, ", %zu},\n", lens[i]);
+    /* One table from slot to everything the check needs: one dependent load less than
+     * slot → id → name. Written with designated initializers, it is also the decoded
+     * slot → name listing; slots left out are empty (length 0 never matches a name). */
+    fprintf(f,
+            "/* slot → the operation in it: name, length, id. Empty slots are left out (length 0). */\n"
+            "static const struct {\n    const char *name;\n    uint32_t len;\n    uint32_t id;\n} slots[%" PRIu32 "] = {\n",
+            h->slot_count);
+    for (uint32_t s = 0; s < h->slot_count; s++) {
+        uint16_t id = h->slot_to_id[s];
+        if (id == SUGA_NO_OP)
+            continue;
+        fprintf(f, "    [%" PRIu32 "] = {", s);
+        c_string(f, names[id], lens[id]);
+        fprintf(f, ", %zu, %u},\n", lens[id], id);
     }
     fputs("};\n\n", f);
-
-    fputs("/* Decoded table, slot → name:\n", f);
-    for (uint32_t s = 0; s < h->slot_count; s++) {
-        if (h->slot_to_id[s] == SUGA_NO_OP)
-            continue;
-        fprintf(f, " * %8" PRIu32 "  %5u  ", s, h->slot_to_id[s]);
-        comment_text(f, names[h->slot_to_id[s]]);
-        fputc('\n', f);
-    }
-    fputs(" */\n\n", f);
 
     fprintf(f,
             "uint32_t %sfind_op(const char *name, size_t len)\n"
@@ -664,10 +659,9 @@ static void emit_lookup(FILE *f, const gen_model *m, const gen_hash *h, const ge
             "    uint32_t slot = suga_bdz_ph_vertex(fp, CMPH_SEED, R, g2);\n"
             "    if (slot >= SLOTS)\n"
             "        return SUGA_NO_OP;\n"
-            "    uint32_t id = slot_to_id[slot];\n"
-            "    if (id >= COUNT || names[id].len != len || !suga_key_equal(names[id].name, name, len))\n"
+            "    if (slots[slot].len != len || !suga_key_equal(slots[slot].name, name, len))\n"
             "        return SUGA_NO_OP; /* an unknown name can hash into range: the key decides */\n"
-            "    return id;\n"
+            "    return slots[slot].id;\n"
             "}\n",
             o->prefix);
     (void)m;

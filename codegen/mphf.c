@@ -141,7 +141,7 @@ const char *gen_build_hash(const char *const *names, const size_t *lens, size_t 
     }
     bool distinct = false;
     for (unsigned t = 0; t < FINGERPRINT_TRIES && !distinct; t++) {
-        h->fingerprint_seed = FP_SEED0 + t * SUGA_FP_MUL2;
+        h->fingerprint_seed = FP_SEED0 + t * SUGA_FP_K0;
         for (size_t i = 0; i < n; i++)
             fps[i] = suga_fingerprint(names[i], lens[i], h->fingerprint_seed);
         distinct = fingerprints_distinct(fps, n);

@@ -21,34 +21,24 @@ suga_status suga_table_lookup(const suga_table *table, const char *name, size_t 
     return SUGA_OK;
 }
 
-static suga_status invoke(const suga_table *table, suga_ctx *ctx, const suga_op *op, const void *args,
-                          json_t **result)
-{
-    *result = NULL;
-    suga_status st = op->invoke(ctx, args, result);
-    suga_op_stats *stats = &table->stats[op->id];
-    stats->calls++;
-    if (st != SUGA_OK) {
-        stats->errors++;
-        if (*result) { /* a failing handler's partial result is not the caller's to free */
-            json_decref(*result);
-            *result = NULL;
-        }
-    }
-    return st;
-}
-
-suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
-                               json_t **result)
+suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+                                 json_t **result)
 {
     if (!table || !ctx || !args || !result) /* typed callers pass their struct, never NULL */
         return SUGA_E_INVALID_ARG;
-    if (id >= table->op_count)
-        return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this table has %u)", (unsigned)id,
-                         (unsigned)table->op_count);
-    return invoke(table, ctx, &table->ops[id], args, result);
+    return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this table has %u)", (unsigned)id,
+                     (unsigned)table->op_count);
 }
 
+suga_status suga_call_id_failed(const suga_table *table, uint32_t id, suga_status status, json_t **result)
+{
+    table->stats[id].errors++;
+    if (*result) { /* a failing handler's partial result is not the caller's to free */
+        json_decref(*result);
+        *result = NULL;
+    }
+    return status;
+}
 
 static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)
 {
@@ -90,5 +80,5 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
         table->stats[op->id].errors++;
         return st;
     }
-    return invoke(table, ctx, op, buf, result);
+    return suga_table_call_id(table, ctx, op->id, buf, result);
 }

@@ -16,11 +16,6 @@ suga_status suga_op_by_id(uint32_t id, const suga_op **out)
     return SUGA_OK;
 }
 
-suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
-{
-    return suga_table_call_id(&suga_main_table, ctx, id, args, result);
-}
-
 suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *args, json_t **result)
 {
     return suga_table_call_json(&suga_main_table, ctx, name, len, args, result);

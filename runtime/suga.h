@@ -216,9 +216,9 @@ suga_status suga_op_by_id(uint32_t id, const suga_op **out);
  * The caller owns *result (a new reference; NULL means JSON null). The struct is trusted: the
  * spec's rules (bounds, max_len, pattern, enum range) are checked only on the JSON path, so a
  * C caller that builds arguments from outside input must validate them itself. */
-suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result);
-suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
-                               json_t **result);
+static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id,
+                                             const void *args, json_t **result);
+static inline suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result);
 
 /* Call by name with a JSON object of arguments (NULL = no arguments): lookup, decode and
  * validate, invoke. Strings in `args` are borrowed by the handler for the call only. */
@@ -263,6 +263,34 @@ suga_status suga_describe_table(const suga_table *table, suga_describe_what what
 
 /* Free the lazily built per-parameter caches of a table (compiled regexes, parsed defaults). */
 suga_status suga_table_release(const suga_table *table);
+
+/* ---- call by id, inline: the success path is a range check, the call and a counter, so calling
+ * by id costs about what a function-pointer call costs (docs/performance.md). The rare paths
+ * are out of line. ---- */
+
+/* Internal: bad arguments or an id out of range (sets the message, returns the status). */
+suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+                                 json_t **result);
+/* Internal: the handler returned `status`; counts the error and drops any partial result. */
+suga_status suga_call_id_failed(const suga_table *table, uint32_t id, suga_status status, json_t **result);
+
+static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *ctx, uint32_t id,
+                                             const void *args, json_t **result)
+{
+    if (__builtin_expect(!table || !ctx || !args || !result || id >= table->op_count, 0))
+        return suga_call_id_refused(table, ctx, id, args, result);
+    *result = NULL;
+    suga_status status = table->ops[id].invoke(ctx, args, result);
+    table->stats[id].calls++;
+    if (__builtin_expect(status != SUGA_OK, 0))
+        return suga_call_id_failed(table, id, status, result);
+    return SUGA_OK;
+}
+
+static inline suga_status suga_call_id(suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
+{
+    return suga_table_call_id(&suga_main_table, ctx, id, args, result);
+}
 
 #ifdef __cplusplus
 }

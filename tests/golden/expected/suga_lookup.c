@@ -14,13 +14,13 @@
 /* Hash parameters
  *   fingerprint  suga_fingerprint(name, len, 0x05ca1ab1e0ddba11): 64-bit, distinct over all 4 names
  *                (checked by suga-gen)
- *   cmph         BDZ_PH built by cmph over the 8-byte fingerprints; Jenkins seed 0,
+ *   cmph         BDZ_PH built by cmph over the 8-byte fingerprints; Jenkins seed 14,
  *                r = 3, 9 slots (3 r), load factor 0.44
- *   size         g 3 bytes + slot map 18 bytes + names
+ *   size         g 3 bytes + slot table 144 bytes + names
  */
 static const uint64_t FINGERPRINT_SEED = UINT64_C(0x05ca1ab1e0ddba11);
 enum {
-    CMPH_SEED = 0u,
+    CMPH_SEED = 14u,
     R = 3u,
     SLOTS = 9u,
     COUNT = 4u,
@@ -30,31 +30,20 @@ enum {
 
 /* g: the BDZ_PH vertex labels, one 2-bit digit (0..2) per slot, four per byte. */
 static const uint8_t g2[3] = {
-    0x40, 0x00, 0x00,
+    0x40, 0x80, 0x00,
 };
 
-/* slot → operation id; 0xffff marks an empty slot. */
-static const uint16_t slot_to_id[9] = {
-    0, 3, 2, 1, 65535, 65535, 65535, 65535, 65535,
-};
-
-/* id → name (ids are in name order). */
+/* slot → the operation in it: name, length, id. Empty slots are left out (length 0). */
 static const struct {
     const char *name;
     uint32_t len;
-} names[4] = {
-    {"remote.fetch", 12},
-    {"sample.cached", 13},
-    {"sample.echo", 11},
-    {"sample.ping", 11},
+    uint32_t id;
+} slots[9] = {
+    [0] = {"sample.echo", 11, 2},
+    [2] = {"sample.ping", 11, 3},
+    [3] = {"sample.cached", 13, 1},
+    [7] = {"remote.fetch", 12, 0},
 };
-
-/* Decoded table, slot → name:
- *        0      0  remote.fetch
- *        1      3  sample.ping
- *        2      2  sample.echo
- *        3      1  sample.cached
- */
 
 uint32_t golden_find_op(const char *name, size_t len)
 {
@@ -64,8 +53,7 @@ uint32_t golden_find_op(const char *name, size_t len)
     uint32_t slot = suga_bdz_ph_vertex(fp, CMPH_SEED, R, g2);
     if (slot >= SLOTS)
         return SUGA_NO_OP;
-    uint32_t id = slot_to_id[slot];
-    if (id >= COUNT || names[id].len != len || !suga_key_equal(names[id].name, name, len))
+    if (slots[slot].len != len || !suga_key_equal(slots[slot].name, name, len))
         return SUGA_NO_OP; /* an unknown name can hash into range: the key decides */
-    return id;
+    return slots[slot].id;
 }

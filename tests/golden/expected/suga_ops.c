@@ -182,7 +182,7 @@ static const suga_op ops[] = {
     [SUGA_OP_REMOTE_FETCH] = {
         .id = SUGA_OP_REMOTE_FETCH,
         .module = 0, /* remote_client */
-        .slot = 0,
+        .slot = 7,
         .name = "remote.fetch",
         .interface = "remote",
         .operation = "fetch",
@@ -217,7 +217,7 @@ static const suga_op ops[] = {
     [SUGA_OP_SAMPLE_ECHO] = {
         .id = SUGA_OP_SAMPLE_ECHO,
         .module = 1, /* sample */
-        .slot = 2,
+        .slot = 0,
         .name = "sample.echo",
         .interface = "sample",
         .operation = "echo",
@@ -236,7 +236,7 @@ static const suga_op ops[] = {
     [SUGA_OP_SAMPLE_PING] = {
         .id = SUGA_OP_SAMPLE_PING,
         .module = 1, /* sample */
-        .slot = 1,
+        .slot = 2,
         .name = "sample.ping",
         .interface = "sample",
         .operation = "ping",
@@ -313,7 +313,7 @@ const suga_table golden_main_table = {
     .fusions = fusions, .fusion_count = 1,
     .limits = &limits,
     .hash = {.algorithm = "cmph BDZ_PH over 64-bit fingerprints", .fingerprint_seed = UINT64_C(0x05ca1ab1e0ddba11),
-             .cmph_seed = 0, .r = 3, .slot_count = 9, .bytes = 21},
+             .cmph_seed = 14, .r = 3, .slot_count = 9, .bytes = 147},
     .find = golden_find_op,
     .stats = stats,
 };
