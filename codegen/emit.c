@@ -6,8 +6,8 @@
  *   suga_lookup.c  the perfect hash: parameters, g, slot map, names, find function, and a
  *                  decoded slot → name listing
  *
- * Output is built in memory (open_memstream) and written by main.c through temporaries, so a
- * failure never leaves a partial file. Everything printed depends only on the model: no times,
+ * Output goes to the FILE the caller gives: main.c passes temporaries that it renames only when
+ * every file was written, so a failure never leaves a partial file. Everything printed depends only on the model: no times,
  * no absolute paths, no pointer values, so two builds produce identical bytes.
  */
 #include <inttypes.h>
@@ -669,56 +669,40 @@ static void emit_lookup(FILE *f, const gen_model *m, const gen_hash *h, const ge
 
 /* ------------------------------------------------------------------ entry */
 
-static int finish(FILE *f, char **buf, size_t *len, gen_output *out, const char *name)
+const char *const gen_output_names[GEN_OUTPUT__COUNT] = {
+    [GEN_OUTPUT_LOOKUP] = "suga_lookup.c",
+    [GEN_OUTPUT_HEADER] = "suga_ops.h",
+    [GEN_OUTPUT_SOURCE] = "suga_ops.c",
+};
+
+int gen_emit(const gen_model *m, const gen_hash *h, const gen_emit_options *o, gen_output which, FILE *f)
 {
-    if (fclose(f) != 0 || !*buf) {
-        free(*buf);
+    switch (which) {
+    case GEN_OUTPUT_LOOKUP: {
+        const char **names = malloc((m->op_count ? m->op_count : 1) * sizeof *names);
+        size_t *lens = malloc((m->op_count ? m->op_count : 1) * sizeof *lens);
+        if (!names || !lens) {
+            free(names);
+            free(lens);
+            return -1;
+        }
+        for (size_t i = 0; i < m->op_count; i++) {
+            names[i] = m->ops[i]->full_name;
+            lens[i] = strlen(names[i]);
+        }
+        emit_lookup(f, m, h, o, names, lens, m->op_count);
+        free(names);
+        free(lens);
+        break;
+    }
+    case GEN_OUTPUT_HEADER:
+        emit_header(f, m, o);
+        break;
+    case GEN_OUTPUT_SOURCE:
+        emit_source(f, m, h, o);
+        break;
+    default:
         return -1;
     }
-    out->name = name;
-    out->data = *buf;
-    out->len = *len;
-    return 0;
-}
-
-int gen_emit(const gen_model *m, const gen_hash *h, const gen_emit_options *o, gen_output *out, size_t *count)
-{
-    *count = 0;
-    const char **names = malloc((m->op_count ? m->op_count : 1) * sizeof *names);
-    size_t *lens = malloc((m->op_count ? m->op_count : 1) * sizeof *lens);
-    int rc = -1;
-    if (!names || !lens)
-        goto done;
-    for (size_t i = 0; i < m->op_count; i++) {
-        names[i] = m->ops[i]->full_name;
-        lens[i] = strlen(names[i]);
-    }
-    static const char *const FILES[] = {"suga_lookup.c", "suga_ops.h", "suga_ops.c"};
-    size_t n_files = o->lookup_only ? 1 : 3;
-    for (size_t i = 0; i < n_files; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
-            goto done;
-        if (i == 0)
-            emit_lookup(f, m, h, o, names, lens, m->op_count);
-        else if (i == 1)
-            emit_header(f, m, o);
-        else
-            emit_source(f, m, h, o);
-        if (finish(f, &buf, &len, &out[*count], FILES[i]) != 0)
-            goto done;
-        (*count)++;
-    }
-    rc = 0;
-done:
-    if (rc != 0) {
-        for (size_t i = 0; i < *count; i++)
-            free(out[i].data);
-        *count = 0;
-    }
-    free(names);
-    free(lens);
-    return rc;
+    return ferror(f) ? -1 : 0;
 }

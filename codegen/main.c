@@ -59,38 +59,47 @@ static char *join(const char *dir, const char *name, const char *suffix)
 
 static void remove_outputs(const char *dir)
 {
-    static const char *const NAMES[] = {"suga_ops.h", "suga_ops.c", "suga_lookup.c"};
-    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++) {
-        char *p = join(dir, NAMES[i], "");
+    for (int i = 0; i < GEN_OUTPUT__COUNT; i++) {
+        char *p = join(dir, gen_output_names[i], "");
         if (p)
             unlink(p);
         free(p);
     }
 }
 
-/* Write every output to DIR/.NAME.tmp, then rename them all; undo on any failure. */
-static int write_outputs(const char *dir, gen_output *out, size_t count)
+/* Write each output to DIR/.NAME.tmp, then rename them all; undo everything on any failure. */
+static int write_outputs(const char *dir, const gen_model *m, const gen_hash *h, const gen_emit_options *o)
 {
-    char *tmp[8] = {0};
+    gen_output which[GEN_OUTPUT__COUNT];
+    size_t count = 0;
+    if (!o->lookup_only) {
+        which[count++] = GEN_OUTPUT_HEADER;
+        which[count++] = GEN_OUTPUT_SOURCE;
+    }
+    which[count++] = GEN_OUTPUT_LOOKUP;
+    char *tmp[GEN_OUTPUT__COUNT] = {0};
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
-        char *hidden = join(dir, ".", out[i].name);
-        tmp[i] = hidden ? join(dir, strrchr(hidden, '/') + 1, ".tmp") : NULL;
-        free(hidden);
+        const char *name = gen_output_names[which[i]];
+        char hidden[256];
+        snprintf(hidden, sizeof hidden, ".%s", name);
+        tmp[i] = join(dir, hidden, ".tmp");
         FILE *f = tmp[i] ? fopen(tmp[i], "wb") : NULL;
         if (!f) {
-            fprintf(stderr, "suga-gen: error: cannot write %s/%s: %s\n", dir, out[i].name, strerror(errno));
+            fprintf(stderr, "suga-gen: error: cannot write %s/%s: %s\n", dir, name, strerror(errno));
             rc = -1;
             break;
         }
-        size_t written = fwrite(out[i].data, 1, out[i].len, f);
-        if (fclose(f) != 0 || written != out[i].len) {
-            fprintf(stderr, "suga-gen: error: cannot write %s: %s\n", tmp[i], strerror(errno));
+        static char buffer[1 << 16]; /* large writes: the big specs emit tens of MB */
+        setvbuf(f, buffer, _IOFBF, sizeof buffer);
+        int emitted = gen_emit(m, h, o, which[i], f);
+        if (fclose(f) != 0 || emitted != 0) {
+            fprintf(stderr, "suga-gen: error: cannot write %s: %s\n", tmp[i], errno ? strerror(errno) : "out of memory");
             rc = -1;
         }
     }
     for (size_t i = 0; i < count && rc == 0; i++) {
-        char *final = join(dir, out[i].name, "");
+        char *final = join(dir, gen_output_names[which[i]], "");
         if (!final || rename(tmp[i], final) != 0) {
             fprintf(stderr, "suga-gen: error: cannot rename %s: %s\n", tmp[i], strerror(errno));
             rc = -1;
@@ -161,8 +170,6 @@ int main(int argc, char **argv)
         gen_parse_file(&model, argv[i], display_name(argv[i], root ? root_real : NULL));
     int rc = 1;
     gen_hash hash = {0};
-    gen_output outputs[3];
-    size_t n_outputs = 0;
     if (model.diag.error_count == 0 && gen_validate(&model) == 0) {
         const char **names = malloc(model.op_count * sizeof *names);
         size_t *lens = malloc(model.op_count * sizeof *lens);
@@ -177,15 +184,11 @@ int main(int argc, char **argv)
         free(lens);
         if (err)
             fprintf(stderr, "suga-gen: error: perfect hash: %s\n", err);
-        else if (gen_emit(&model, &hash, &options, outputs, &n_outputs) != 0)
-            fprintf(stderr, "suga-gen: error: out of memory while generating code\n");
         else
-            rc = write_outputs(out_dir, outputs, n_outputs) == 0 ? 0 : 1;
+            rc = write_outputs(out_dir, &model, &hash, &options) == 0 ? 0 : 1;
     }
-    if (rc != 0 && n_outputs == 0)
+    if (rc != 0)
         remove_outputs(out_dir);
-    for (size_t i = 0; i < n_outputs; i++)
-        free(outputs[i].data);
     gen_hash_free(&hash);
     gen_model_free(&model);
     return rc;
