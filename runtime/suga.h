@@ -228,7 +228,7 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
                                  size_t len, json_t *args, json_t **result);
 
 /* Decode and validate JSON arguments into the op's typed struct (`out` has op->args_size
- * bytes). On failure ctx->error reads e.g.
+ * bytes, zeroed by the caller: absent optional fields stay 0). On failure ctx->error reads e.g.
  *   cache.set: arg 'ttl' must be an integer in [0, 86400], got "x"                      */
 suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *params,
                              uint16_t param_count, json_t *args, void *out);
