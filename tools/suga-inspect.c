@@ -112,7 +112,7 @@ static void print_show(const suga_op *op)
         printf("  returns     %s%s%s\n", op->returns_type, op->returns_summary ? ": " : "",
                op->returns_summary ? op->returns_summary : "");
     printf("  declared    %s\n", op->source);
-    printf("  params      %s\n", op->param_count ? "" : "(none)");
+    printf("  params%s\n", op->param_count ? "" : "      (none)");
     for (uint16_t i = 0; i < op->param_count; i++)
         print_param(&op->params[i], "    ");
 }
