@@ -60,15 +60,12 @@ static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, con
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
 }
 
-suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name, size_t len,
-                                 json_t *args, json_t **result)
+suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
+                                    json_t **result)
 {
-    if (!table || !ctx || !name || !result)
+    if (!table || !ctx || !op || !result || op < table->ops || op >= table->ops + table->op_count)
         return SUGA_E_INVALID_ARG;
     *result = NULL;
-    const suga_op *op;
-    if (suga_table_lookup(table, name, len, &op) != SUGA_OK)
-        return unknown_operation(table, ctx, name, len);
     if (op->args_size > SUGA_ARGS_BUF_SIZE)
         return suga_fail(ctx, SUGA_E_INTERNAL, "%s: argument struct of %u bytes exceeds the decode buffer", op->name,
                          (unsigned)op->args_size);
@@ -81,4 +78,16 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
         return st;
     }
     return suga_table_call_id(table, ctx, op->id, buf, result);
+}
+
+suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name, size_t len,
+                                 json_t *args, json_t **result)
+{
+    if (!table || !ctx || !name || !result)
+        return SUGA_E_INVALID_ARG;
+    *result = NULL;
+    const suga_op *op;
+    if (suga_table_lookup(table, name, len, &op) != SUGA_OK)
+        return unknown_operation(table, ctx, name, len);
+    return suga_table_call_op_json(table, ctx, op, args, result);
 }

@@ -226,6 +226,10 @@ suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *
                            json_t **result);
 suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name,
                                  size_t len, json_t *args, json_t **result);
+/* The same for an operation already resolved (a descriptor of `table`): decode, validate, call.
+ * Used where ids were resolved at generation time (fusion steps) and by batch requests. */
+suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
+                                    json_t **result);
 
 /* Decode and validate JSON arguments into the op's typed struct (`out` has op->args_size
  * bytes, zeroed by the caller: absent optional fields stay 0). On failure ctx->error reads e.g.
