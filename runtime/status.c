@@ -15,6 +15,8 @@ static const char *const status_names[SUGA_STATUS__COUNT] = {
     [SUGA_E_LIMIT] = "limit_exceeded",
     [SUGA_E_IO] = "io_error",
     [SUGA_E_INTERNAL] = "internal_error",
+    [SUGA_E_BUDGET] = "budget_exhausted",
+    [SUGA_E_UNAVAILABLE] = "unavailable",
 };
 
 const char *suga_status_name(suga_status status)

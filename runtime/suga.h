@@ -35,6 +35,8 @@ typedef enum suga_status {
     SUGA_E_LIMIT,       /* a size or count limit was hit */
     SUGA_E_IO,          /* reading or writing outside the process failed */
     SUGA_E_INTERNAL,    /* a table is inconsistent: a suga bug, never bad input */
+    SUGA_E_BUDGET,      /* refused by the free-tier guard (HTTP 429 in spirit) */
+    SUGA_E_UNAVAILABLE, /* a dependency is down: module failed to load, breaker open */
     SUGA_STATUS__COUNT
 } suga_status;
 
