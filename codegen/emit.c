@@ -120,6 +120,11 @@ static bool needs_cache(const gen_param *p)
     return p->pattern || json_default;
 }
 
+static bool is_lazy(const gen_model *m, const gen_op *op)
+{
+    return m->modules[op->module_index]->load == SUGA_LOAD_LAZY;
+}
+
 static bool has_flag(const gen_param *p)
 {
     return !p->required && !p->has_default;
@@ -407,12 +412,30 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
                 op->full_name);
     }
 
-    fputs("/* ---- trampolines: the table stores one signature, handlers keep their typed one ---- */\n\n", f);
+    fputs("/* ---- trampolines: the table stores one signature, handlers keep their typed one.\n"
+          " * Handlers of lazy modules are not linked in: runtime/modules.c dlsym()s them into\n"
+          " * lazy_<op> when the module's shared object is loaded, and clears it on unload. ---- */\n\n",
+          f);
     for (size_t i = 0; i < m->op_count; i++) {
         const gen_op *op = m->ops[i];
+        if (is_lazy(m, op)) {
+            fputs("static void *lazy_", f);
+            op_base(f, op);
+            fputs(";\n", f);
+        }
         fputs("static suga_status invoke_", f);
         op_base(f, op);
-        fprintf(f, "(suga_ctx *ctx, const void *args, json_t **result)\n{\n    return %s(ctx, (const suga_args_", op->handler);
+        fputs("(suga_ctx *ctx, const void *args, json_t **result)\n{\n", f);
+        if (is_lazy(m, op)) {
+            /* POSIX's sanctioned way to turn dlsym's void * into a function pointer */
+            fprintf(f, "    suga_status (*handler)(suga_ctx *, const suga_args_");
+            op_base(f, op);
+            fputs(" *, json_t **);\n    *(void **)&handler = lazy_", f);
+            op_base(f, op);
+            fputs(";\n    return handler(ctx, (const suga_args_", f);
+        } else {
+            fprintf(f, "    return %s(ctx, (const suga_args_", op->handler);
+        }
         op_base(f, op);
         fputs(" *)args, result);\n}\n\n", f);
     }
@@ -438,6 +461,10 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         c_str_or_null(f, op->handler);
         fputs(",\n        .invoke = invoke_", f);
         op_base(f, op);
+        if (is_lazy(m, op)) {
+            fputs(",\n        .lazy_handler = &lazy_", f);
+            op_base(f, op);
+        }
         if (op->param_count) {
             fprintf(f, ",\n        .params = op%zu_params", i);
             fprintf(f, ",\n        .param_count = %zu", op->param_count);
@@ -559,9 +586,10 @@ static void emit_limits(FILE *f, const gen_model *m)
             "    .gb_seconds_per_month = %" PRIu64 ",\n"
             "    .warn_percent = %" PRIu32 ", .throttle_percent = %" PRIu32 ", .block_percent = %" PRIu32 ",\n"
             "    .max_custom_metrics = %" PRIu32 ",\n"
-            "    .metric_priorities = metric_priorities, .metric_priority_count = %zu,\n};\n\n",
+            "    .metric_priorities = metric_priorities, .metric_priority_count = %zu,\n"
+            "    .memory_unload_above_mb = %" PRIu32 ", .memory_unload_above_percent = %" PRIu32 ",\n};\n\n",
             l->requests_per_month, l->gb_seconds_per_month, l->warn_percent, l->throttle_percent, l->block_percent,
-            l->max_custom_metrics, l->metric_priority_count);
+            l->max_custom_metrics, l->metric_priority_count, l->memory_unload_above_mb, l->memory_unload_above_percent);
 }
 
 static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const gen_emit_options *o)
@@ -581,6 +609,9 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     emit_limits(f, m);
     fprintf(f, "/* Call counters, one per operation (written by the dispatcher). */\nstatic suga_op_stats stats[%zu];\n\n",
             m->op_count);
+    fprintf(f, "/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */\n"
+               "static suga_module_state module_states[%zu];\n\n",
+            m->module_count);
     fprintf(f, "const suga_table %smain_table = {\n    .inputs = \"", o->prefix);
     for (size_t i = 0; i < m->input_count; i++)
         fprintf(f, "%s%s", i ? " " : "", m->inputs[i]);
@@ -593,7 +624,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
             "    .hash = {.algorithm = \"cmph BDZ_PH over 64-bit fingerprints\", .fingerprint_seed = UINT64_C(0x%016" PRIx64
             "),\n             .cmph_seed = %" PRIu32 ", .r = %" PRIu32 ", .slot_count = %" PRIu32 ", .bytes = %zu},\n",
             h->fingerprint_seed, h->cmph_seed, h->r, h->slot_count, h->g2_len + (size_t)h->slot_count * SLOT_ENTRY_BYTES);
-    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n};\n", o->prefix);
+    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n    .module_states = module_states,\n};\n", o->prefix);
 }
 
 /* ------------------------------------------------------------------ suga_lookup.c */

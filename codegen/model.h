@@ -126,6 +126,7 @@ typedef struct gen_limits {
     uint32_t warn_percent, throttle_percent, block_percent;
     gen_loc percent_loc;
     uint32_t max_custom_metrics;
+    uint32_t memory_unload_above_mb, memory_unload_above_percent;
     char **metric_priorities;
     size_t metric_priority_count;
     gen_loc *metric_priority_locs;

@@ -40,7 +40,8 @@ static const char *const CACHE_KEYS[] = {"ttl"};
 static const char *const RETRY_KEYS[] = {"attempts", "backoff_ms"};
 static const char *const FUSION_KEYS[] = {"summary", "params", "steps"};
 static const char *const STEP_KEYS[] = {"op", "args"};
-static const char *const LIMITS_KEYS[] = {"free_tier", "metrics"};
+static const char *const LIMITS_KEYS[] = {"free_tier", "metrics", "memory"};
+static const char *const MEMORY_KEYS[] = {"unload_above_mb", "unload_above_percent"};
 static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_per_month",
                                              "warn_percent", "throttle_percent", "block_percent"};
 static const char *const METRICS_KEYS[] = {"max_custom_metrics", "priorities"};
@@ -1004,6 +1005,16 @@ static void parse_limits(parser *p, yaml_node_t *map)
             }
         }
     } else if (mt) {
+        ok = false;
+    }
+    yaml_node_t *mem = map_get(p, map, "memory");
+    if (mem && expect_map(p, mem, "'memory'")) {
+        ok &= check_map_keys(p, mem, MEMORY_KEYS, COUNT(MEMORY_KEYS), "memory");
+        if ((n = map_get(p, mem, "unload_above_mb")))
+            ok &= read_u32(p, n, "unload_above_mb", 0, 10240, &lim.memory_unload_above_mb);
+        if ((n = map_get(p, mem, "unload_above_percent")))
+            ok &= read_u32(p, n, "unload_above_percent", 1, 100, &lim.memory_unload_above_percent);
+    } else if (mem) {
         ok = false;
     }
     if (ok) {

@@ -36,6 +36,8 @@ void gen_limits_defaults(gen_limits *l)
     l->throttle_percent = 90;
     l->block_percent = 95;
     l->max_custom_metrics = 10;
+    l->memory_unload_above_mb = 0;
+    l->memory_unload_above_percent = 75;
     l->metric_priorities = default_priorities;
     l->metric_priority_count = COUNT(default_priorities);
 }

@@ -20,3 +20,8 @@ suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *
 {
     return suga_table_call_json(&suga_main_table, ctx, name, len, args, result);
 }
+
+suga_status suga_end_invocation(void)
+{
+    return suga_table_end_invocation(&suga_main_table);
+}

@@ -107,6 +107,17 @@ typedef struct suga_module {
     uint32_t idle_seconds;
 } suga_module;
 
+/* Run-time state of a module (one per module, mutable, kept by runtime/modules.c). Eager modules
+ * are always "loaded"; lazy ones are shared objects opened on first use. */
+typedef struct suga_module_state {
+    void *handle;           /* dlopen handle of a loaded lazy module, else NULL */
+    uint32_t in_flight;     /* calls running now: a module is never unloaded under them */
+    bool unload_pending;    /* unload: deferred, waiting for suga_end_invocation */
+    uint64_t loads, unloads, load_failures;
+    int64_t last_used_ms;   /* monotonic clock */
+    char last_error[192];   /* why the last load failed (dlerror text), "" when it did not */
+} suga_module_state;
+
 typedef suga_status (*suga_invoke_fn)(suga_ctx *ctx, const void *args, json_t **result);
 
 typedef struct suga_op {
@@ -119,6 +130,8 @@ typedef struct suga_op {
     const char *summary;
     const char *handler;   /* C symbol of the handler */
     suga_invoke_fn invoke; /* generated trampoline: casts args to the typed struct */
+    void **lazy_handler;   /* lazy modules: where the dlsym'ed handler goes (NULL when not
+                            * loaded); eager modules: NULL, the handler is linked in */
     const suga_param *params;
     uint16_t param_count;
     uint32_t args_size;
@@ -168,6 +181,8 @@ typedef struct suga_limits {
     uint32_t max_custom_metrics;
     const char *const *metric_priorities;
     uint16_t metric_priority_count;
+    uint32_t memory_unload_above_mb;      /* resident memory that triggers unload: memory; 0 = ... */
+    uint32_t memory_unload_above_percent; /* ... this share of the function's configured memory */
 } suga_limits;
 
 /* Description of the perfect hash, for inspection and --verify. */
@@ -199,6 +214,7 @@ typedef struct suga_table {
     suga_hash_info hash;
     uint32_t (*find)(const char *name, size_t len); /* id, or SUGA_NO_OP */
     suga_op_stats *stats;    /* op_count entries, mutable */
+    suga_module_state *module_states; /* module_count entries, mutable */
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */
@@ -270,6 +286,34 @@ suga_status suga_describe_table(const suga_table *table, suga_describe_what what
 /* Free the lazily built per-parameter caches of a table (compiled regexes, parsed defaults). */
 suga_status suga_table_release(const suga_table *table);
 
+/* ---- modules: lazy loading and unload policies (runtime/modules.c) ---- */
+
+/* Where lazy modules are looked for: $SUGA_MODULE_DIR, else the directory of the running
+ * executable. The file of module NAME is suga-NAME.so. */
+suga_status suga_module_dir(char *out, size_t size);
+
+/* Load (if lazy and not loaded) the module of `op` and resolve its handlers; count the call as
+ * in flight. Pair with suga_module_leave. A failed load leaves other modules serving. */
+suga_status suga_module_enter(const suga_table *table, suga_ctx *ctx, const suga_op *op);
+/* The call of `op` returned: apply the module's unload policy (immediate unloads now, deferred
+ * marks for suga_end_invocation). */
+suga_status suga_module_leave(const suga_table *table, const suga_op *op);
+
+/* End of one invocation (Lambda: after the response is sent): unload deferred modules, modules
+ * idle longer than their idle_seconds, and, when resident memory is above the limit, memory-policy
+ * modules, least recently used first. */
+suga_status suga_table_end_invocation(const suga_table *table);
+suga_status suga_end_invocation(void);
+
+/* Replace the monotonic clock used for idle times (tests); NULL restores it. */
+suga_status suga_modules_set_clock(int64_t (*clock_ms)(void));
+
+/* Unload one lazy module now (if nothing of it is in flight): SUGA_E_STATE when busy. */
+suga_status suga_module_unload(const suga_table *table, uint32_t module);
+
+/* Modules with their policy and live state as JSON (suga-inspect --live, debug.diagnostics). */
+suga_status suga_describe_modules_live(const suga_table *table, json_t **out);
+
 /* ---- call by id, inline: the success path is a range check, the call and a counter, so calling
  * by id costs about what a function-pointer call costs (docs/performance.md). The rare paths
  * are out of line. ---- */
@@ -277,6 +321,9 @@ suga_status suga_table_release(const suga_table *table);
 /* Internal: bad arguments or an id out of range (sets the message, returns the status). */
 suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                                  json_t **result);
+/* Internal: the call path of operations in lazy modules (load, call, unload policy). */
+suga_status suga_call_id_lazy(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+                              json_t **result);
 /* Internal: the handler returned `status`; counts the error and drops any partial result. */
 suga_status suga_call_id_failed(const suga_table *table, uint32_t id, suga_status status, json_t **result);
 
@@ -285,6 +332,8 @@ static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *
 {
     if (__builtin_expect(!table || !ctx || !args || !result || id >= table->op_count, 0))
         return suga_call_id_refused(table, ctx, id, args, result);
+    if (table->ops[id].lazy_handler) /* a lazy module: load it if needed, count the call */
+        return suga_call_id_lazy(table, ctx, id, args, result);
     *result = NULL;
     suga_status status = table->ops[id].invoke(ctx, args, result);
     table->stats[id].calls++;

@@ -34,13 +34,6 @@ suga_status sample_cached(suga_ctx *ctx, const suga_args_sample_cached *a, json_
     return suga_fail(ctx, SUGA_E_HANDLER, "sample.cached: refused '%.*s'", (int)a->key.len, a->key.ptr);
 }
 
-suga_status remote_fetch(suga_ctx *ctx, const suga_args_remote_fetch *a, json_t **result)
-{
-    (void)ctx;
-    *result = json_pack("{s:s%, s:f}", "url", a->url.ptr, a->url.len, "timeout", a->timeout);
-    return *result ? SUGA_OK : SUGA_E_NOMEM;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)

@@ -33,13 +33,6 @@ suga_status sample_cached(suga_ctx *ctx, const suga_args_sample_cached *args, js
     return suga_fail(ctx, SUGA_E_HANDLER, "sample.cached: upstream refused key '%.*s'", (int)args->key.len, args->key.ptr);
 }
 
-suga_status remote_fetch(suga_ctx *ctx, const suga_args_remote_fetch *args, json_t **result)
-{
-    (void)ctx;
-    *result = json_pack("{s:f}", "timeout", args->timeout);
-    return SUGA_OK;
-}
-
 /* Calls sample.echo (or another op) with JSON text; returns the status, error in *ctx. */
 static suga_status call(suga_ctx *ctx, const char *op, const char *args_json)
 {

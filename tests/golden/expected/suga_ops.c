@@ -154,11 +154,16 @@ static const suga_param op2_params[] = {
 };
 _Static_assert(sizeof(suga_args_sample_echo) <= SUGA_ARGS_BUF_SIZE, "sample.echo: argument struct too large");
 
-/* ---- trampolines: the table stores one signature, handlers keep their typed one ---- */
+/* ---- trampolines: the table stores one signature, handlers keep their typed one.
+ * Handlers of lazy modules are not linked in: runtime/modules.c dlsym()s them into
+ * lazy_<op> when the module's shared object is loaded, and clears it on unload. ---- */
 
+static void *lazy_remote_fetch;
 static suga_status invoke_remote_fetch(suga_ctx *ctx, const void *args, json_t **result)
 {
-    return remote_fetch(ctx, (const suga_args_remote_fetch *)args, result);
+    suga_status (*handler)(suga_ctx *, const suga_args_remote_fetch *, json_t **);
+    *(void **)&handler = lazy_remote_fetch;
+    return handler(ctx, (const suga_args_remote_fetch *)args, result);
 }
 
 static suga_status invoke_sample_cached(suga_ctx *ctx, const void *args, json_t **result)
@@ -189,6 +194,7 @@ static const suga_op ops[] = {
         .summary = "Quotes \"escape\", trigraph \077\077= and a */ comment end must survive",
         .handler = "remote_fetch",
         .invoke = invoke_remote_fetch,
+        .lazy_handler = &lazy_remote_fetch,
         .params = op0_params,
         .param_count = 2,
         .args_size = sizeof(suga_args_remote_fetch),
@@ -301,10 +307,14 @@ static const suga_limits limits = {
     .warn_percent = 70, .throttle_percent = 85, .block_percent = 99,
     .max_custom_metrics = 4,
     .metric_priorities = metric_priorities, .metric_priority_count = 2,
+    .memory_unload_above_mb = 0, .memory_unload_above_percent = 75,
 };
 
 /* Call counters, one per operation (written by the dispatcher). */
 static suga_op_stats stats[4];
+
+/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */
+static suga_module_state module_states[2];
 
 const suga_table golden_main_table = {
     .inputs = "spec/remote.yaml spec/sample.yaml",
@@ -316,4 +326,5 @@ const suga_table golden_main_table = {
              .cmph_seed = 14, .r = 3, .slot_count = 9, .bytes = 147},
     .find = golden_find_op,
     .stats = stats,
+    .module_states = module_states,
 };

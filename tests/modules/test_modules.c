@@ -1,0 +1,174 @@
+/* Lazy loading and unload policies, with real shared objects (tests/modules/meson.build builds
+ * suga-<module>.so for the modules of tests/modules/spec/). A module's mapping is checked in
+ * /proc/self/maps: loaded means mapped, unloaded means gone. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suga_ops.h" /* the test table, prefix mod_ */
+
+suga_status plain_ping(suga_ctx *ctx, const suga_args_plain_ping *args, json_t **result)
+{
+    (void)ctx;
+    (void)args;
+    *result = json_string("pong");
+    return SUGA_OK;
+}
+
+static bool mapped(const char *module)
+{
+    char needle[128];
+    snprintf(needle, sizeof needle, "/suga-%s.so", module);
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert(f);
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+static const suga_module_state *state_of(const char *module)
+{
+    for (uint32_t i = 0; i < mod_main_table.module_count; i++)
+        if (!strcmp(mod_main_table.modules[i].name, module))
+            return &mod_main_table.module_states[i];
+    cr_assert_fail("no module %s", module);
+    return NULL;
+}
+
+static suga_status call(suga_ctx *ctx, const char *op, const char *args_json, json_t **result)
+{
+    suga_ctx_init(ctx);
+    json_t *args = args_json ? json_loads(args_json, 0, NULL) : NULL;
+    suga_status st = suga_table_call_json(&mod_main_table, ctx, op, strlen(op), args, result);
+    json_decref(args);
+    return st;
+}
+
+static void echo_ok(const char *op)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, op, "{\"value\": 42}", &r), SUGA_OK, "%s: %s", op, ctx.error);
+    cr_expect_eq(json_integer_value(r), 42);
+    json_decref(r);
+}
+
+Test(modules, lazy_module_is_loaded_on_first_call_only)
+{
+    cr_expect_not(mapped("lazy_never"), "not loaded before its first call");
+    echo_ok("lazy_never.echo");
+    cr_expect(mapped("lazy_never"));
+    echo_ok("lazy_never.echo");
+    cr_expect_eq(state_of("lazy_never")->loads, 1, "handlers are resolved once");
+    suga_table_end_invocation(&mod_main_table);
+    cr_expect(mapped("lazy_never"), "unload: never keeps it");
+}
+
+Test(modules, immediate_unloads_after_the_call_and_reloads)
+{
+    echo_ok("lazy_now.echo");
+    cr_expect_not(mapped("lazy_now"), "unload: immediate drops it when the call returns");
+    cr_expect_eq(state_of("lazy_now")->unloads, 1);
+    echo_ok("lazy_now.echo");
+    cr_expect_eq(state_of("lazy_now")->loads, 2, "and it loads again on the next call");
+    cr_expect_not(mapped("lazy_now"));
+}
+
+Test(modules, deferred_unloads_at_the_end_of_the_invocation)
+{
+    echo_ok("lazy_later.echo");
+    echo_ok("lazy_later.echo");
+    cr_expect(mapped("lazy_later"), "still there during the invocation");
+    cr_assert_eq(suga_table_end_invocation(&mod_main_table), SUGA_OK);
+    cr_expect_not(mapped("lazy_later"));
+    cr_expect_eq(state_of("lazy_later")->loads, 1);
+    cr_expect_eq(state_of("lazy_later")->unloads, 1);
+    echo_ok("lazy_later.echo");
+    cr_expect(mapped("lazy_later"), "reloaded for the next invocation");
+}
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+Test(modules, idle_unloads_after_idle_seconds)
+{
+    suga_modules_set_clock(fake_clock);
+    fake_now = 1000000;
+    echo_ok("lazy_idle.echo");
+    fake_now += 4000;
+    suga_table_end_invocation(&mod_main_table);
+    cr_expect(mapped("lazy_idle"), "used 4 s ago, idle_seconds is 5");
+    fake_now += 1000;
+    suga_table_end_invocation(&mod_main_table);
+    cr_expect_not(mapped("lazy_idle"), "unused for 5 s");
+    suga_modules_set_clock(NULL);
+}
+
+Test(modules, memory_unloads_above_the_limit)
+{
+    setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "100000", 1);
+    echo_ok("lazy_mem.echo");
+    suga_table_end_invocation(&mod_main_table);
+    cr_expect(mapped("lazy_mem"), "far below 75 %% of 100000 MB");
+    setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1", 1);
+    suga_table_end_invocation(&mod_main_table);
+    cr_expect_not(mapped("lazy_mem"), "above 75 %% of 1 MB");
+    unsetenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+}
+
+Test(modules, never_unloaded_while_in_flight)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "lazy_now.hold", NULL, &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_str_eq(json_string_value(json_object_get(r, "unload")), "bad_state", "refused while running");
+    cr_expect(json_is_true(json_object_get(r, "still_bound")));
+    json_decref(r);
+    cr_expect_not(mapped("lazy_now"), "unloaded once the call returned");
+}
+
+Test(modules, missing_module_fails_clearly_and_others_keep_serving)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_expect_eq(call(&ctx, "lazy_missing.echo", "{}", &r), SUGA_E_UNAVAILABLE);
+    cr_expect(strstr(ctx.error, "module 'lazy_missing' could not be loaded: "), "%s", ctx.error);
+    cr_expect(strstr(ctx.error, "suga-lazy_missing.so"), "names the file: %s", ctx.error);
+    cr_expect(strstr(ctx.error, "No such file or directory"), "carries dlerror: %s", ctx.error);
+    cr_expect_eq(state_of("lazy_missing")->load_failures, 1);
+    cr_assert_eq(call(&ctx, "plain.ping", NULL, &r), SUGA_OK);
+    json_decref(r);
+    echo_ok("lazy_never.echo");
+    cr_expect_eq(call(&ctx, "lazy_missing.echo", "{}", &r), SUGA_E_UNAVAILABLE, "and it is tried again");
+    cr_expect_eq(state_of("lazy_missing")->load_failures, 2);
+}
+
+Test(modules, module_without_a_handler_is_refused)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_expect_eq(call(&ctx, "lazy_broken.echo", "{}", &r), SUGA_E_UNAVAILABLE);
+    cr_expect(strstr(ctx.error, "has no handler 'lazy_broken_run' for lazy_broken.run"), "%s", ctx.error);
+    cr_expect_not(mapped("lazy_broken"), "a module that failed to bind is closed again");
+    json_t *live = NULL;
+    cr_assert_eq(suga_describe_modules_live(&mod_main_table, &live), SUGA_OK);
+    size_t i;
+    json_t *row;
+    bool seen = false;
+    json_array_foreach(live, i, row) {
+        if (strcmp(json_string_value(json_object_get(row, "name")), "lazy_broken"))
+            continue;
+        seen = true;
+        cr_expect(json_is_false(json_object_get(row, "loaded")));
+        cr_expect(strstr(json_string_value(json_object_get(row, "last_error")), "lazy_broken_run"));
+    }
+    cr_expect(seen);
+    json_decref(live);
+}
