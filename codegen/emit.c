@@ -484,6 +484,8 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
             fputs(",\n        .fast_path = true", f);
         if (op->idempotent)
             fputs(",\n        .idempotent = true", f);
+        if (op->essential)
+            fputs(",\n        .essential = true", f);
         if (op->has_cache)
             fprintf(f, ",\n        .has_cache = true, .cache_ttl = %" PRIu32, op->cache_ttl);
         if (op->retry_attempts)

@@ -69,6 +69,7 @@ typedef struct gen_op {
     bool fast_path;
     gen_loc fast_path_loc;
     bool idempotent;
+    bool essential;
     bool has_cache;
     uint32_t cache_ttl;
     uint32_t retry_attempts, retry_backoff_ms;

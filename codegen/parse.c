@@ -32,7 +32,7 @@ enum { MAX_VALUE_DEPTH = 32, VALUE_NODE_BUDGET = 100000 };
 static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits"};
 static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category"};
 static const char *const OP_KEYS[] = {"summary", "handler", "params", "returns", "fast_path", "cache",
-                                      "retry", "breaker", "idempotent", "timeout_ms"};
+                                      "retry", "breaker", "idempotent", "timeout_ms", "essential"};
 static const char *const PARAM_KEYS[] = {"type", "summary", "required", "default", "min",
                                          "max", "max_len", "pattern", "values"};
 static const char *const RETURNS_KEYS[] = {"type", "summary"};
@@ -715,6 +715,9 @@ static bool parse_op(parser *p, gen_interface *iface, yaml_node_t *key, yaml_nod
     }
     if ((n = map_get(p, val, "idempotent")))
         ok &= read_bool(p, n, "idempotent", &op->idempotent);
+    op->essential = true; /* shedding is opt-in: only operations marked essential: false are shed */
+    if ((n = map_get(p, val, "essential")))
+        ok &= read_bool(p, n, "essential", &op->essential);
     if ((n = map_get(p, val, "cache"))) {
         if (expect_map(p, n, "'cache'") && check_map_keys(p, n, CACHE_KEYS, COUNT(CACHE_KEYS), "'cache'")) {
             if ((sub = map_get(p, n, "ttl")))

@@ -59,11 +59,11 @@ suga_status suga_describe_op(const suga_table *table, const suga_op *op, bool wi
 {
     if (!table || !op || !out)
         return SUGA_E_INVALID_ARG;
-    json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:b, s:s}", "name", op->name, "id",
+    json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:b, s:b, s:s}", "name", op->name, "id",
                           (int)op->id, "slot", (int)op->slot, "interface", op->interface, "operation", op->operation,
                           "summary", op->summary, "handler", op->handler, "module",
                           module_json(&table->modules[op->module]), "fast_path", op->fast_path, "idempotent",
-                          op->idempotent, "source", op->source);
+                          op->idempotent, "essential", op->essential, "source", op->source);
     if (o && (add_policies(o, op) || (with_params && json_object_set_new(o, "params", params_json(op->params, op->param_count))))) {
         json_decref(o);
         o = NULL;

@@ -139,6 +139,7 @@ typedef struct suga_op {
     const char *returns_summary;
     bool fast_path;
     bool idempotent;
+    bool essential;           /* false: shed first when the free-tier guard throttles */
     bool has_cache;
     uint32_t cache_ttl;       /* seconds */
     uint32_t retry_attempts;  /* 0 = no retry */

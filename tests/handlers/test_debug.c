@@ -103,8 +103,8 @@ Test(debug, list_operations_of_one_interface)
         cr_assert_str_eq(str_field(module, "load"), "eager");
         cr_assert_str_eq(str_field(module, "unload"), "never");
         cr_assert_null(json_object_get(row, "cache_ttl"), "no cache.* op has a result cache");
-        cr_assert_eq(json_object_size(row), 12, "name, id, slot, interface, operation, summary, handler, module, "
-                                                "fast_path, idempotent, source, returns");
+        cr_assert_eq(json_object_size(row), 13, "name, id, slot, interface, operation, summary, handler, module, "
+                                                "fast_path, idempotent, essential, source, returns");
     }
     json_decref(list);
     list = call_ok("debug.list_operations", "{\"interface\": \"cache\"}");

@@ -198,6 +198,7 @@ static const suga_op ops[] = {
         .params = op0_params,
         .param_count = 2,
         .args_size = sizeof(suga_args_remote_fetch),
+        .essential = true,
         .source = "spec/remote.yaml:5:3",
     },
     [SUGA_OP_SAMPLE_CACHED] = {
@@ -214,6 +215,7 @@ static const suga_op ops[] = {
         .param_count = 1,
         .args_size = sizeof(suga_args_sample_cached),
         .idempotent = true,
+        .essential = true,
         .has_cache = true, .cache_ttl = 30,
         .retry_attempts = 3, .retry_backoff_ms = 100,
         .breaker = "upstream",
@@ -237,6 +239,7 @@ static const suga_op ops[] = {
         .returns_summary = "the decoded arguments",
         .fast_path = true,
         .idempotent = true,
+        .essential = true,
         .source = "spec/sample.yaml:8:3",
     },
     [SUGA_OP_SAMPLE_PING] = {
@@ -251,6 +254,7 @@ static const suga_op ops[] = {
         .invoke = invoke_sample_ping,
         .args_size = sizeof(suga_args_sample_ping),
         .returns_type = "string",
+        .essential = true,
         .source = "spec/sample.yaml:25:3",
     },
 };
