@@ -220,7 +220,7 @@ static const suga_op ops[] = {
         .retry_attempts = 3, .retry_backoff_ms = 100,
         .breaker = "upstream",
         .timeout_ms = 2500,
-        .source = "spec/sample.yaml:28:3",
+        .source = "spec/sample.yaml:29:3",
     },
     [SUGA_OP_SAMPLE_ECHO] = {
         .id = SUGA_OP_SAMPLE_ECHO,
@@ -254,7 +254,6 @@ static const suga_op ops[] = {
         .invoke = invoke_sample_ping,
         .args_size = sizeof(suga_args_sample_ping),
         .returns_type = "string",
-        .essential = true,
         .source = "spec/sample.yaml:25:3",
     },
 };
@@ -311,7 +310,7 @@ static const suga_limits limits = {
     .warn_percent = 70, .throttle_percent = 85, .block_percent = 99,
     .max_custom_metrics = 4,
     .metric_priorities = metric_priorities, .metric_priority_count = 2,
-    .memory_unload_above_mb = 0, .memory_unload_above_percent = 75,
+    .memory_unload_above_mb = 96, .memory_unload_above_percent = 75,
 };
 
 /* Call counters, one per operation (written by the dispatcher). */
