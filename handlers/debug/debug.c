@@ -179,3 +179,35 @@ suga_status debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_oper
     }
     return suga_util_result(ctx, "debug.list_operations", out, result);
 }
+
+/* ---- diagnostics ---- */
+
+/* Resident and peak memory of the process, from /proc/self/status (VmRSS, VmHWM), in KiB. */
+static json_t *memory_usage(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    json_int_t rss = -1, hwm = -1;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            long long kib;
+            if (sscanf(line, "VmRSS: %lld kB", &kib) == 1)
+                rss = kib;
+            else if (sscanf(line, "VmHWM: %lld kB", &kib) == 1)
+                hwm = kib;
+        }
+        fclose(f);
+    }
+    return json_pack("{s:I, s:I}", "rss_kb", rss, "peak_rss_kb", hwm);
+}
+
+suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
+{
+    (void)args;
+    json_t *modules = NULL;
+    suga_status st = suga_describe_modules_live(&suga_main_table, &modules);
+    if (st != SUGA_OK)
+        return suga_fail(ctx, st, "debug.diagnostics: cannot describe the modules");
+    json_t *out = json_pack("{s:o, s:o}", "modules", modules, "memory", memory_usage());
+    return suga_util_result(ctx, "debug.diagnostics", out, result);
+}

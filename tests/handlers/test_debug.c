@@ -152,6 +152,21 @@ Test(debug, typed_path)
     suga_ctx_init(&ctx);
     json_t *r = NULL;
     cr_assert_eq(suga_call_id(&ctx, SUGA_OP_DEBUG_LIST_OPERATIONS, &args, &r), SUGA_OK, "%s", ctx.error);
-    cr_assert_eq(json_array_size(r), 3);
+    cr_assert_eq(json_array_size(r), 4, "health, stats, list_operations, diagnostics");
     json_decref(r);
+}
+
+Test(debug, diagnostics_lists_live_module_state)
+{
+    json_t *d = call_ok("debug.diagnostics", NULL);
+    json_t *modules = json_object_get(d, "modules");
+    cr_assert_eq(json_array_size(modules), suga_main_table.module_count);
+    json_t *first = json_array_get(modules, 0);
+    cr_expect_str_eq(str_field(first, "name"), suga_main_table.modules[0].name);
+    cr_expect(json_is_true(json_object_get(first, "loaded")), "eager modules are always loaded");
+    cr_expect_eq(int_field(first, "in_flight"), 0);
+    json_t *memory = json_object_get(d, "memory");
+    cr_expect_gt(int_field(memory, "rss_kb"), 0);
+    cr_expect_geq(int_field(memory, "peak_rss_kb"), int_field(memory, "rss_kb"));
+    json_decref(d);
 }
