@@ -440,7 +440,17 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         fputs(" *)args, result);\n}\n\n", f);
     }
 
-    fputs("/* ---- operations, by id ---- */\n\n", f);
+    fputs("/* ---- result-cache invalidations: ids whose cached results a call clears ---- */\n\n", f);
+    for (size_t i = 0; i < m->op_count; i++) {
+        const gen_op *op = m->ops[i];
+        if (!op->invalidate_count)
+            continue;
+        fprintf(f, "static const uint16_t op%zu_invalidates[] = {", i);
+        for (size_t k = 0; k < op->invalidate_count; k++)
+            fprintf(f, "%s%u /* %s */", k ? ", " : "", op->invalidates[k].id, op->invalidates[k].name);
+        fputs("};\n", f);
+    }
+    fputs("\n/* ---- operations, by id ---- */\n\n", f);
     fputs("static const suga_op ops[] = {\n", f);
     for (size_t i = 0; i < m->op_count; i++) {
         const gen_op *op = m->ops[i];
@@ -491,6 +501,8 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         if (op->retry_attempts)
             fprintf(f, ",\n        .retry_attempts = %" PRIu32 ", .retry_backoff_ms = %" PRIu32, op->retry_attempts,
                     op->retry_backoff_ms);
+        if (op->invalidate_count)
+            fprintf(f, ",\n        .invalidates = op%zu_invalidates, .invalidate_count = %zu", i, op->invalidate_count);
         if (op->breaker) {
             fputs(",\n        .breaker = ", f);
             c_str_or_null(f, op->breaker);
@@ -614,6 +626,9 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     fprintf(f, "/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */\n"
                "static suga_module_state module_states[%zu];\n\n",
             m->module_count);
+    fputs("/* The result cache of operations declared with cache: {ttl} (runtime/result_cache.c). */\n"
+          "static struct suga_store *result_store;\n\n",
+          f);
     fprintf(f, "const suga_table %smain_table = {\n    .inputs = \"", o->prefix);
     for (size_t i = 0; i < m->input_count; i++)
         fprintf(f, "%s%s", i ? " " : "", m->inputs[i]);
@@ -626,7 +641,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
             "    .hash = {.algorithm = \"cmph BDZ_PH over 64-bit fingerprints\", .fingerprint_seed = UINT64_C(0x%016" PRIx64
             "),\n             .cmph_seed = %" PRIu32 ", .r = %" PRIu32 ", .slot_count = %" PRIu32 ", .bytes = %zu},\n",
             h->fingerprint_seed, h->cmph_seed, h->r, h->slot_count, h->g2_len + (size_t)h->slot_count * SLOT_ENTRY_BYTES);
-    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n    .module_states = module_states,\n};\n", o->prefix);
+    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n    .module_states = module_states,\n    .result_store = &result_store,\n};\n", o->prefix);
 }
 
 /* ------------------------------------------------------------------ suga_lookup.c */

@@ -54,6 +54,13 @@ typedef struct gen_module {
     gen_loc idle_loc;
 } gen_module;
 
+/* A reference to an operation by name, resolved by validate.c. */
+typedef struct gen_ref {
+    gen_loc loc;
+    char *name;
+    uint16_t id;
+} gen_ref;
+
 typedef struct gen_op {
     gen_loc loc;
     struct gen_interface *iface;
@@ -75,6 +82,8 @@ typedef struct gen_op {
     uint32_t retry_attempts, retry_backoff_ms;
     char *breaker;
     uint32_t timeout_ms;
+    gen_ref *invalidates; /* operations whose cached results a successful call clears */
+    size_t invalidate_count;
     /* filled by validate/mphf */
     uint16_t id;
     uint16_t module_index;

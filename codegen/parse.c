@@ -32,7 +32,8 @@ enum { MAX_VALUE_DEPTH = 32, VALUE_NODE_BUDGET = 100000 };
 static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits"};
 static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category"};
 static const char *const OP_KEYS[] = {"summary", "handler", "params", "returns", "fast_path", "cache",
-                                      "retry", "breaker", "idempotent", "timeout_ms", "essential"};
+                                      "retry", "breaker", "idempotent", "timeout_ms", "essential",
+                                      "invalidates"};
 static const char *const PARAM_KEYS[] = {"type", "summary", "required", "default", "min",
                                          "max", "max_len", "pattern", "values"};
 static const char *const RETURNS_KEYS[] = {"type", "summary"};
@@ -746,6 +747,24 @@ static bool parse_op(parser *p, gen_interface *iface, yaml_node_t *key, yaml_nod
     }
     if ((n = map_get(p, val, "breaker")))
         ok &= read_name(p, n, "breaker", &op->breaker);
+    if ((n = map_get(p, val, "invalidates"))) {
+        if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start) {
+            ERR(p, n, "'invalidates' must be a non-empty sequence of operation names, got %s", describe(p, n));
+            ok = false;
+        } else {
+            size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+            op->invalidates = gen_alloc_array(&p->m->arena, count, sizeof *op->invalidates);
+            for (size_t i = 0; i < count; i++) {
+                yaml_node_t *item = node_at(p, n->data.sequence.items.start[i]);
+                gen_ref *ref = &op->invalidates[op->invalidate_count];
+                ref->loc = loc_of(p, item);
+                if (read_string(p, item, "invalidates", &ref->name))
+                    op->invalidate_count++;
+                else
+                    ok = false;
+            }
+        }
+    }
     if ((n = map_get(p, val, "timeout_ms")))
         ok &= read_u32(p, n, "timeout_ms", 1, 900000, &op->timeout_ms);
     return ok;

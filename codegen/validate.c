@@ -447,6 +447,32 @@ static void check_step(gen_model *m, gen_fusion *f, size_t index, gen_step *s)
     }
 }
 
+/* `invalidates` names operations whose cached results a successful call of this one clears:
+ * each must exist and have a result cache (anything else would be a silent no-op). */
+static void check_invalidations(gen_model *m)
+{
+    for (size_t i = 0; i < m->op_count; i++) {
+        gen_op *op = m->ops[i];
+        for (size_t k = 0; k < op->invalidate_count; k++) {
+            gen_ref *ref = &op->invalidates[k];
+            gen_op *target = find_op(m, ref->name);
+            if (!target) {
+                const char **names = gen_alloc_array(&m->arena, m->op_count, sizeof *names);
+                for (size_t j = 0; j < m->op_count; j++)
+                    names[j] = m->ops[j]->full_name;
+                char hint[96];
+                gen_error(&m->diag, ref->loc, "%s invalidates unknown operation '%s'%s", op->full_name, ref->name,
+                          gen_did_you_mean(hint, sizeof hint, ref->name, names, m->op_count));
+            } else if (!target->has_cache) {
+                gen_error(&m->diag, ref->loc, "%s invalidates %s, which has no result cache (add 'cache: {ttl: ...}' to it)",
+                          op->full_name, target->full_name);
+            } else {
+                ref->id = target->id;
+            }
+        }
+    }
+}
+
 static void check_fusions(gen_model *m)
 {
     for (size_t i = 0; i < m->fusion_count; i++) {
@@ -490,6 +516,7 @@ int gen_validate(gen_model *m)
     collect_modules(m);
     check_operations(m);
     check_identifiers(m);
+    check_invalidations(m);
     check_fusions(m);
     if (m->has_limits)
         check_limits(m);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suga.h"
+#include "suga_internal.h"
 
 /* A short rendering of a value for messages: compact JSON, cut at 60 bytes. */
 static const char *render(json_t *v, char *buf, size_t size)
@@ -22,10 +22,16 @@ static const char *render(json_t *v, char *buf, size_t size)
         snprintf(buf, size, "(%s)", json_is_object(v) ? "object" : json_is_array(v) ? "array" : "value");
         return buf;
     }
-    if (strlen(text) > 60)
-        snprintf(buf, size, "%.57s...", text);
-    else
+    size_t len = strlen(text);
+    if (len > 60) {
+        /* cut at a character boundary: messages end up in JSON, which needs valid UTF-8 */
+        size_t cut = 57;
+        while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+            cut--;
+        snprintf(buf, size, "%.*s...", (int)cut, text);
+    } else {
         snprintf(buf, size, "%s", text);
+    }
     free(text);
     return buf;
 }
@@ -355,7 +361,7 @@ suga_status suga_param_schema(const suga_param *p, json_t **out)
     return SUGA_OK;
 }
 
-static void release_params(const suga_param *params, uint16_t count)
+void suga_params_release(const suga_param *params, uint16_t count)
 {
     for (uint16_t i = 0; i < count; i++) {
         suga_param_cache *c = params[i].cache;
@@ -367,15 +373,4 @@ static void release_params(const suga_param *params, uint16_t count)
         c->default_value = NULL;
         c->state = 0;
     }
-}
-
-suga_status suga_table_release(const suga_table *table)
-{
-    if (!table)
-        return SUGA_E_INVALID_ARG;
-    for (uint32_t i = 0; i < table->op_count; i++)
-        release_params(table->ops[i].params, table->ops[i].param_count);
-    for (uint32_t i = 0; i < table->fusion_count; i++)
-        release_params(table->fusions[i].params, table->fusions[i].param_count);
-    return SUGA_OK;
 }

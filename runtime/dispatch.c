@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suga.h"
+#include "suga_internal.h"
+#include "suga_store.h"
 
 suga_status suga_table_lookup(const suga_table *table, const char *name, size_t len, const suga_op **out)
 {
@@ -60,12 +61,10 @@ static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, con
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
 }
 
-suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
-                                    json_t **result)
+/* Decode, validate and call, without the result cache. */
+static suga_status decode_and_call(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
+                                   json_t **result)
 {
-    if (!table || !ctx || !op || !result || op < table->ops || op >= table->ops + table->op_count)
-        return SUGA_E_INVALID_ARG;
-    *result = NULL;
     if (op->args_size > SUGA_ARGS_BUF_SIZE)
         return suga_fail(ctx, SUGA_E_INTERNAL, "%s: argument struct of %u bytes exceeds the decode buffer", op->name,
                          (unsigned)op->args_size);
@@ -80,6 +79,37 @@ suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, cons
     return suga_table_call_id(table, ctx, op->id, buf, result);
 }
 
+/* Cache-first: a hit answers before decoding and before any module is loaded. The result
+ * cache is an optimisation, so a failure inside it (no memory for the key or the entry) never
+ * fails the call; the call then simply runs uncached. */
+static suga_status call_cached(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
+                               json_t **result)
+{
+    char *key = NULL;
+    size_t len = 0;
+    if (suga_result_cache_key(op, args, &key, &len) != SUGA_OK)
+        return decode_and_call(table, ctx, op, args, result);
+    suga_status st = suga_result_cache_lookup(table, op, key, len, result);
+    if (st != SUGA_OK) {
+        st = decode_and_call(table, ctx, op, args, result);
+        if (st == SUGA_OK)
+            suga_result_cache_store(table, op, key, len, *result);
+    }
+    free(key);
+    return st;
+}
+
+suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
+                                    json_t **result)
+{
+    if (!table || !ctx || !op || !result || op < table->ops || op >= table->ops + table->op_count)
+        return SUGA_E_INVALID_ARG;
+    *result = NULL;
+    if (op->has_cache)
+        return call_cached(table, ctx, op, args, result);
+    return decode_and_call(table, ctx, op, args, result);
+}
+
 suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name, size_t len,
                                  json_t *args, json_t **result)
 {
@@ -90,4 +120,19 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
     if (suga_table_lookup(table, name, len, &op) != SUGA_OK)
         return unknown_operation(table, ctx, name, len);
     return suga_table_call_op_json(table, ctx, op, args, result);
+}
+
+suga_status suga_table_release(const suga_table *table)
+{
+    if (!table)
+        return SUGA_E_INVALID_ARG;
+    for (uint32_t i = 0; i < table->op_count; i++)
+        suga_params_release(table->ops[i].params, table->ops[i].param_count);
+    for (uint32_t i = 0; i < table->fusion_count; i++)
+        suga_params_release(table->fusions[i].params, table->fusions[i].param_count);
+    if (table->result_store) {
+        suga_store_free(*table->result_store);
+        *table->result_store = NULL;
+    }
+    return SUGA_OK;
 }

@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "suga.h"
+#include "suga_internal.h"
 
 static int64_t (*module_clock)(void); /* NULL = CLOCK_MONOTONIC; tests replace it */
 
-static int64_t now_ms(void)
+int64_t suga_runtime_now_ms(void)
 {
     if (module_clock)
         return module_clock();
@@ -147,7 +147,7 @@ suga_status suga_module_enter(const suga_table *t, suga_ctx *ctx, const suga_op 
             return status;
     }
     st->in_flight++;
-    st->last_used_ms = now_ms();
+    st->last_used_ms = suga_runtime_now_ms();
     return SUGA_OK;
 }
 
@@ -158,7 +158,7 @@ suga_status suga_module_leave(const suga_table *t, const suga_op *op)
     suga_module_state *st = &t->module_states[op->module];
     if (st->in_flight)
         st->in_flight--;
-    st->last_used_ms = now_ms();
+    st->last_used_ms = suga_runtime_now_ms();
     switch (t->modules[op->module].unload) {
     case SUGA_UNLOAD_IMMEDIATE:
         return st->in_flight ? SUGA_OK : suga_module_unload(t, op->module);
@@ -184,6 +184,8 @@ suga_status suga_call_id_lazy(const suga_table *t, suga_ctx *ctx, uint32_t id, c
     suga_module_leave(t, op);
     if (status != SUGA_OK)
         return suga_call_id_failed(t, id, status, result);
+    if (op->invalidate_count)
+        suga_result_cache_invalidate(t, op);
     return SUGA_OK;
 }
 
@@ -238,7 +240,7 @@ suga_status suga_table_end_invocation(const suga_table *t)
 {
     if (!t)
         return SUGA_E_INVALID_ARG;
-    int64_t now = now_ms();
+    int64_t now = suga_runtime_now_ms();
     bool memory_modules = false;
     for (uint32_t i = 0; i < t->module_count; i++) {
         const suga_module *m = &t->modules[i];
@@ -263,11 +265,12 @@ suga_status suga_describe_modules_live(const suga_table *t, json_t **out)
     for (uint32_t i = 0; arr && i < t->module_count; i++) {
         const suga_module *m = &t->modules[i];
         const suga_module_state *st = &t->module_states[i];
-        json_t *row = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I}", "name", m->name, "load",
+        json_t *row = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "name", m->name, "load",
                                 suga_load_names[m->load], "unload", suga_unload_names[m->unload], "loaded",
                                 m->load == SUGA_LOAD_EAGER || st->handle != NULL, "in_flight",
                                 (json_int_t)st->in_flight, "loads", (json_int_t)st->loads, "unloads",
-                                (json_int_t)st->unloads, "load_failures", (json_int_t)st->load_failures);
+                                (json_int_t)st->unloads, "load_failures", (json_int_t)st->load_failures,
+                                "hits_without_load", (json_int_t)st->hits_without_load);
         int bad = !row;
         if (row && m->unload == SUGA_UNLOAD_IDLE)
             bad |= json_object_set_new(row, "idle_seconds", json_integer(m->idle_seconds));

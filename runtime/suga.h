@@ -114,6 +114,7 @@ typedef struct suga_module_state {
     uint32_t in_flight;     /* calls running now: a module is never unloaded under them */
     bool unload_pending;    /* unload: deferred, waiting for suga_end_invocation */
     uint64_t loads, unloads, load_failures;
+    uint64_t hits_without_load; /* result-cache hits while the module was not loaded */
     int64_t last_used_ms;   /* monotonic clock */
     char last_error[192];   /* why the last load failed (dlerror text), "" when it did not */
 } suga_module_state;
@@ -142,6 +143,8 @@ typedef struct suga_op {
     bool essential;           /* false: shed first when the free-tier guard throttles */
     bool has_cache;
     uint32_t cache_ttl;       /* seconds */
+    const uint16_t *invalidates; /* ids whose cached results a successful call clears */
+    uint16_t invalidate_count;
     uint32_t retry_attempts;  /* 0 = no retry */
     uint32_t retry_backoff_ms;
     const char *breaker;      /* circuit breaker name, or NULL */
@@ -201,6 +204,7 @@ typedef struct suga_hash_info {
 typedef struct suga_op_stats {
     uint64_t calls;
     uint64_t errors;
+    uint64_t cache_hits; /* answered from the result cache, handler not called */
 } suga_op_stats;
 
 typedef struct suga_table {
@@ -216,6 +220,7 @@ typedef struct suga_table {
     uint32_t (*find)(const char *name, size_t len); /* id, or SUGA_NO_OP */
     suga_op_stats *stats;    /* op_count entries, mutable */
     suga_module_state *module_states; /* module_count entries, mutable */
+    struct suga_store **result_store; /* the result cache, created on first use (result_cache.c) */
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */
@@ -284,7 +289,8 @@ typedef enum suga_describe_what {
 
 suga_status suga_describe_table(const suga_table *table, suga_describe_what what, json_t **out);
 
-/* Free the lazily built per-parameter caches of a table (compiled regexes, parsed defaults). */
+/* Free what a table built at run time: per-parameter caches (compiled regexes, parsed
+ * defaults) and the result cache. */
 suga_status suga_table_release(const suga_table *table);
 
 /* ---- modules: lazy loading and unload policies (runtime/modules.c) ---- */
@@ -322,6 +328,8 @@ suga_status suga_describe_modules_live(const suga_table *table, json_t **out);
 /* Internal: bad arguments or an id out of range (sets the message, returns the status). */
 suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                                  json_t **result);
+/* Clear the cached results of the operations `writer` invalidates (spec: invalidates). */
+suga_status suga_result_cache_invalidate(const suga_table *table, const suga_op *writer);
 /* Internal: the call path of operations in lazy modules (load, call, unload policy). */
 suga_status suga_call_id_lazy(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                               json_t **result);
@@ -340,6 +348,8 @@ static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *
     table->stats[id].calls++;
     if (__builtin_expect(status != SUGA_OK, 0))
         return suga_call_id_failed(table, id, status, result);
+    if (__builtin_expect(table->ops[id].invalidate_count != 0, 0))
+        suga_result_cache_invalidate(table, &table->ops[id]);
     return SUGA_OK;
 }
 

@@ -157,7 +157,10 @@ static suga_status emit(const json_t *record)
     char *line = n ? malloc(n + 1) : NULL;
     if (!line)
         return SUGA_E_NOMEM;
-    json_dumpb(record, line, n, flags);
+    if (json_dumpb(record, line, n, flags) != n) { /* it can fail the second time (memory) */
+        free(line);
+        return SUGA_E_NOMEM;
+    }
     line[n] = '\n';
     FILE *out = logger.out ? logger.out : stderr;
     bool ok = fwrite(line, 1, n + 1, out) == n + 1;

@@ -172,3 +172,79 @@ Test(modules, module_without_a_handler_is_refused)
     cr_expect(seen);
     json_decref(live);
 }
+
+Test(result_cache, a_hit_answers_without_loading_the_module)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"k1\"}", &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(json_integer_value(json_object_get(r, "handler_runs")), 1);
+    json_decref(r);
+    cr_expect_not(mapped("lazy_cached"), "unload: immediate");
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"k1\"}", &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(json_integer_value(json_object_get(r, "handler_runs")), 1, "the cached result");
+    cr_expect_str_eq(json_string_value(json_object_get(r, "key")), "k1");
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 1, "a hit never loads the module");
+    cr_expect_not(mapped("lazy_cached"));
+    cr_expect_eq(state_of("lazy_cached")->hits_without_load, 1);
+    const suga_op *op;
+    cr_assert_eq(suga_table_lookup(&mod_main_table, "lazy_cached.lookup", 18, &op), SUGA_OK);
+    cr_expect_eq(mod_main_table.stats[op->id].cache_hits, 1);
+    cr_expect_eq(mod_main_table.stats[op->id].calls, 2, "a hit is a call");
+}
+
+Test(result_cache, keyed_by_canonical_arguments)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"a\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"b\"}", &r), SUGA_OK);
+    cr_expect_str_eq(json_string_value(json_object_get(r, "key")), "b", "other arguments, other entry");
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 2);
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"a\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 2, "'a' again is a hit");
+    cr_expect_eq(call(&ctx, "lazy_cached.lookup", "{}", &r), SUGA_E_INVALID_ARG, "bad arguments are never cached");
+    cr_expect_str_eq(ctx.error, "lazy_cached.lookup: arg 'key' is required");
+}
+
+Test(result_cache, a_write_invalidates)
+{
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"k\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_assert_eq(call(&ctx, "lazy_cached.write", NULL, &r), SUGA_OK, "%s", ctx.error);
+    json_decref(r);
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"k\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 3, "lookup, write, and lookup again after the write");
+}
+
+static int64_t cache_now;
+static int64_t cache_clock(void)
+{
+    return cache_now;
+}
+
+Test(result_cache, entries_expire_after_ttl)
+{
+    suga_modules_set_clock(cache_clock);
+    cache_now = 5000000;
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"t\"}", &r), SUGA_OK);
+    json_decref(r);
+    cache_now += 59000;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"t\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 1, "59 s: still cached (ttl 60)");
+    cache_now += 1000;
+    cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"t\"}", &r), SUGA_OK);
+    json_decref(r);
+    cr_expect_eq(state_of("lazy_cached")->loads, 2, "60 s: expired");
+    suga_modules_set_clock(NULL);
+}

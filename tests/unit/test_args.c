@@ -293,3 +293,19 @@ Test(table, describe_and_schema)
     json_decref(d);
     cr_expect_eq(suga_table_release(&golden_main_table), SUGA_OK);
 }
+
+Test(args, long_values_are_cut_at_a_character_boundary)
+{
+    /* a quote, an x, then two-byte characters: a 57-byte cut would fall inside one */
+    char args[256] = "{\"text\": \"a\", \"count\": \"x";
+    for (int i = 0; i < 40; i++)
+        strcat(args, "\xc3\xa9");
+    strcat(args, "\"}");
+    suga_ctx ctx;
+    cr_assert_eq(call(&ctx, "sample.echo", args), SUGA_E_INVALID_ARG);
+    json_t *as_json = json_string(ctx.error); /* NULL when the message is not valid UTF-8 */
+    cr_expect_not_null(as_json, "message is valid UTF-8: %s", ctx.error);
+    size_t n = strlen(ctx.error);
+    cr_expect(n > 3 && !strcmp(ctx.error + n - 3, "..."), "%s", ctx.error);
+    json_decref(as_json);
+}

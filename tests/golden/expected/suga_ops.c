@@ -181,6 +181,10 @@ static suga_status invoke_sample_ping(suga_ctx *ctx, const void *args, json_t **
     return sample_ping(ctx, (const suga_args_sample_ping *)args, result);
 }
 
+/* ---- result-cache invalidations: ids whose cached results a call clears ---- */
+
+static const uint16_t op3_invalidates[] = {1 /* sample.cached */};
+
 /* ---- operations, by id ---- */
 
 static const suga_op ops[] = {
@@ -220,7 +224,7 @@ static const suga_op ops[] = {
         .retry_attempts = 3, .retry_backoff_ms = 100,
         .breaker = "upstream",
         .timeout_ms = 2500,
-        .source = "spec/sample.yaml:29:3",
+        .source = "spec/sample.yaml:30:3",
     },
     [SUGA_OP_SAMPLE_ECHO] = {
         .id = SUGA_OP_SAMPLE_ECHO,
@@ -254,6 +258,7 @@ static const suga_op ops[] = {
         .invoke = invoke_sample_ping,
         .args_size = sizeof(suga_args_sample_ping),
         .returns_type = "string",
+        .invalidates = op3_invalidates, .invalidate_count = 1,
         .source = "spec/sample.yaml:25:3",
     },
 };
@@ -319,6 +324,9 @@ static suga_op_stats stats[4];
 /* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */
 static suga_module_state module_states[2];
 
+/* The result cache of operations declared with cache: {ttl} (runtime/result_cache.c). */
+static struct suga_store *result_store;
+
 const suga_table golden_main_table = {
     .inputs = "spec/remote.yaml spec/sample.yaml",
     .ops = ops, .op_count = 4,
@@ -330,4 +338,5 @@ const suga_table golden_main_table = {
     .find = golden_find_op,
     .stats = stats,
     .module_states = module_states,
+    .result_store = &result_store,
 };

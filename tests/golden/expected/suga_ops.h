@@ -41,7 +41,7 @@ typedef struct suga_args_remote_fetch {
 } suga_args_remote_fetch;
 suga_status remote_fetch(suga_ctx *ctx, const suga_args_remote_fetch *args, json_t **result);
 
-/* sample.cached (spec/sample.yaml:29): A result-cached, retried, time-limited operation */
+/* sample.cached (spec/sample.yaml:30): A result-cached, retried, time-limited operation */
 typedef struct suga_args_sample_cached {
     suga_str key; /* string, required */
 } suga_args_sample_cached;

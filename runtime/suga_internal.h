@@ -1,0 +1,23 @@
+/* suga_internal.h: what runtime files share among themselves; not installed, not public API. */
+#ifndef SUGA_INTERNAL_H
+#define SUGA_INTERNAL_H
+
+#include "suga.h"
+
+/* The runtime's monotonic clock in ms (module idle times, result-cache TTLs); tests replace it
+ * with suga_modules_set_clock. */
+int64_t suga_runtime_now_ms(void);
+
+/* Result cache (result_cache.c). The key is the operation's name, a NUL byte and the canonical
+ * JSON of the arguments (sorted keys, compact), so equal arguments in any key order hit. */
+suga_status suga_result_cache_key(const suga_op *op, json_t *args, char **key, size_t *len);
+/* SUGA_OK with a new reference in *result on a hit; SUGA_E_NOT_FOUND on a miss. */
+suga_status suga_result_cache_lookup(const suga_table *table, const suga_op *op, const char *key, size_t len,
+                                     json_t **result);
+suga_status suga_result_cache_store(const suga_table *table, const suga_op *op, const char *key, size_t len,
+                                    const json_t *value);
+
+/* Free the lazily built caches of a parameter list (args.c). */
+void suga_params_release(const suga_param *params, uint16_t count);
+
+#endif
