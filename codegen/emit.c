@@ -377,8 +377,42 @@ static size_t count_caches(const gen_model *m)
     return n;
 }
 
+static bool depends_on(const gen_module *mod, size_t index)
+{
+    for (size_t k = 0; k < mod->depends_count; k++)
+        if (mod->depends_on[k].id == index)
+            return true;
+    return false;
+}
+
+/* depends_on is a set: emitted in index order, whatever order the spec lists it in. */
+static void emit_module_dependencies(FILE *f, const gen_model *m)
+{
+    bool any = false;
+    for (size_t i = 0; i < m->module_count; i++) {
+        const gen_module *mod = m->modules[i];
+        if (!mod->depends_count)
+            continue;
+        if (!any)
+            fputs("/* Module dependencies (depends_on): indexes of the modules initialised first. */\n", f);
+        any = true;
+        fprintf(f, "static const uint16_t module%zu_depends_on[] = {", i);
+        const char *sep = "";
+        for (size_t j = 0; j < m->module_count; j++) {
+            if (depends_on(mod, j)) {
+                fprintf(f, "%s%zu /* %s */", sep, j, m->modules[j]->name);
+                sep = ", ";
+            }
+        }
+        fprintf(f, "}; /* %s */\n", mod->name);
+    }
+    if (any)
+        fputc('\n', f);
+}
+
 static void emit_modules(FILE *f, const gen_model *m)
 {
+    emit_module_dependencies(f, m);
     fputs("/* Modules, in name order (suga_op.module indexes this). */\n", f);
     fputs("static const suga_module modules[] = {\n", f);
     for (size_t i = 0; i < m->module_count; i++) {
@@ -391,9 +425,40 @@ static void emit_modules(FILE *f, const gen_model *m)
         upper(f, suga_load_names[mod->load]);
         fputs(", .unload = SUGA_UNLOAD_", f);
         upper(f, suga_unload_names[mod->unload]);
-        fprintf(f, ", .idle_seconds = %" PRIu32 "},\n", mod->idle_seconds);
+        fprintf(f, ", .idle_seconds = %" PRIu32, mod->idle_seconds);
+        if (mod->depends_count)
+            fprintf(f, ",\n           .depends_on = module%zu_depends_on, .depends_count = %zu", i, mod->depends_count);
+        fputs("},\n", f);
     }
     fputs("};\n\n", f);
+    fputs("/* Module initialisation order: dependencies first, ties by declaration order. */\n", f);
+    fputs("static const uint16_t module_init_order[] = {", f);
+    for (size_t i = 0; i < m->module_count; i++)
+        fprintf(f, "%s%u /* %s */", i ? ", " : "", m->module_init_order[i], m->modules[m->module_init_order[i]]->name);
+    fputs("};\n\n", f);
+}
+
+static void emit_breakers(FILE *f, const gen_model *m)
+{
+    const gen_limits *l = &m->limits;
+    if (l->breaker_count == 0)
+        return;
+    fputs("/* ---- circuit breakers (limits.breakers), in name order: suga_op.breaker_index indexes this ---- */\n\n", f);
+    fputs("static const suga_breaker breakers[] = {\n", f);
+    for (size_t i = 0; i < l->breaker_count; i++) {
+        const gen_breaker *b = &l->breakers[i];
+        fprintf(f, "    [%zu] = {.name = ", i);
+        c_str_or_null(f, b->name);
+        fprintf(f,
+                ", .failure_threshold = %" PRIu32 ", .cooldown_seconds = %" PRIu32 ",\n"
+                "           .half_open_max_calls = %" PRIu32 ", .success_threshold = %" PRIu32
+                ", .source = \"%s:%d:%d\"},\n",
+                b->failure_threshold, b->cooldown_seconds, b->half_open_max_calls, b->success_threshold, b->loc.file,
+                b->loc.line, b->loc.col);
+    }
+    fputs("};\n", f);
+    fprintf(f, "/* Breaker states: all zero is closed (runtime/breaker.c). */\nstatic suga_breaker_state breaker_states[%zu];\n\n",
+            l->breaker_count);
 }
 
 static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_counter *caches)
@@ -506,6 +571,9 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         if (op->breaker) {
             fputs(",\n        .breaker = ", f);
             c_str_or_null(f, op->breaker);
+            fprintf(f, ", .breaker_index = %u", op->breaker_index);
+        } else {
+            fputs(",\n        .breaker_index = UINT16_MAX", f);
         }
         if (op->timeout_ms)
             fprintf(f, ",\n        .timeout_ms = %" PRIu32, op->timeout_ms);
@@ -621,6 +689,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     emit_ops(f, m, h, &caches);
     emit_fusions(f, m, &caches);
     emit_limits(f, m);
+    emit_breakers(f, m);
     fprintf(f, "/* Call counters, one per operation (written by the dispatcher). */\nstatic suga_op_stats stats[%zu];\n\n",
             m->op_count);
     fprintf(f, "/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */\n"
@@ -641,7 +710,12 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
             "    .hash = {.algorithm = \"cmph BDZ_PH over 64-bit fingerprints\", .fingerprint_seed = UINT64_C(0x%016" PRIx64
             "),\n             .cmph_seed = %" PRIu32 ", .r = %" PRIu32 ", .slot_count = %" PRIu32 ", .bytes = %zu},\n",
             h->fingerprint_seed, h->cmph_seed, h->r, h->slot_count, h->g2_len + (size_t)h->slot_count * SLOT_ENTRY_BYTES);
-    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n    .module_states = module_states,\n    .result_store = &result_store,\n};\n", o->prefix);
+    fprintf(f, "    .find = %sfind_op,\n    .stats = stats,\n    .module_states = module_states,\n    .result_store = &result_store,\n",
+            o->prefix);
+    if (m->limits.breaker_count)
+        fprintf(f, "    .breakers = breakers, .breaker_count = %zu, .breaker_states = breaker_states,\n",
+                m->limits.breaker_count);
+    fputs("    .module_init_order = module_init_order,\n};\n", f);
 }
 
 /* ------------------------------------------------------------------ suga_lookup.c */

@@ -42,6 +42,13 @@ typedef struct gen_param {
     gen_loc enum_loc;
 } gen_param;
 
+/* A reference to an operation (or, in depends_on, a module) by name, resolved by validate.c. */
+typedef struct gen_ref {
+    gen_loc loc;
+    char *name;
+    uint16_t id; /* operation id, or module index */
+} gen_ref;
+
 typedef struct gen_module {
     gen_loc loc;
     char *name;
@@ -52,14 +59,22 @@ typedef struct gen_module {
     uint32_t idle_seconds;
     bool has_idle_seconds;
     gen_loc idle_loc;
+    gen_ref *depends_on; /* modules initialised before this one, as written */
+    size_t depends_count;
+    gen_loc depends_loc;
+    /* filled by validate */
+    size_t declared;     /* position of the first declaration over all files (init-order ties) */
 } gen_module;
 
-/* A reference to an operation by name, resolved by validate.c. */
-typedef struct gen_ref {
+/* A circuit breaker declared under limits.breakers; operations name it with `breaker:`. */
+typedef struct gen_breaker {
     gen_loc loc;
     char *name;
-    uint16_t id;
-} gen_ref;
+    uint32_t failure_threshold;   /* consecutive failures that open it */
+    uint32_t cooldown_seconds;    /* open → half-open */
+    uint32_t half_open_max_calls; /* trial calls admitted while half-open */
+    uint32_t success_threshold;   /* half-open successes that close it */
+} gen_breaker;
 
 typedef struct gen_op {
     gen_loc loc;
@@ -81,12 +96,14 @@ typedef struct gen_op {
     uint32_t cache_ttl;
     uint32_t retry_attempts, retry_backoff_ms;
     char *breaker;
+    gen_loc breaker_loc;
     uint32_t timeout_ms;
     gen_ref *invalidates; /* operations whose cached results a successful call clears */
     size_t invalidate_count;
     /* filled by validate/mphf */
     uint16_t id;
     uint16_t module_index;
+    uint16_t breaker_index; /* into limits.breakers (name order), UINT16_MAX when none */
     uint32_t slot;
 } gen_op;
 
@@ -140,6 +157,8 @@ typedef struct gen_limits {
     char **metric_priorities;
     size_t metric_priority_count;
     gen_loc *metric_priority_locs;
+    gen_breaker *breakers; /* sorted by name by validate: the index is suga_op.breaker_index */
+    size_t breaker_count;
 } gen_limits;
 
 typedef struct gen_model {
@@ -158,6 +177,7 @@ typedef struct gen_model {
     size_t op_count;
     gen_module **modules; /* distinct modules, sorted by name */
     size_t module_count;
+    uint16_t *module_init_order; /* module indexes, dependencies first, ties by declaration */
 } gen_model;
 
 /* Stage entry points; each returns 0 on success, -1 after reporting errors via model->diag. */

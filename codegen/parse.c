@@ -30,7 +30,7 @@ enum { MAX_VALUE_DEPTH = 32, VALUE_NODE_BUDGET = 100000 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits"};
-static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category"};
+static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category", "depends_on"};
 static const char *const OP_KEYS[] = {"summary", "handler", "params", "returns", "fast_path", "cache",
                                       "retry", "breaker", "idempotent", "timeout_ms", "essential",
                                       "invalidates"};
@@ -41,7 +41,9 @@ static const char *const CACHE_KEYS[] = {"ttl"};
 static const char *const RETRY_KEYS[] = {"attempts", "backoff_ms"};
 static const char *const FUSION_KEYS[] = {"summary", "params", "steps"};
 static const char *const STEP_KEYS[] = {"op", "args"};
-static const char *const LIMITS_KEYS[] = {"free_tier", "metrics", "memory"};
+static const char *const LIMITS_KEYS[] = {"free_tier", "metrics", "memory", "breakers"};
+static const char *const BREAKER_KEYS[] = {"failure_threshold", "cooldown_seconds", "half_open_max_calls",
+                                           "success_threshold"};
 static const char *const MEMORY_KEYS[] = {"unload_above_mb", "unload_above_percent"};
 static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_per_month",
                                              "warn_percent", "throttle_percent", "block_percent"};
@@ -617,6 +619,39 @@ static bool parse_enum_name(parser *p, yaml_node_t *n, const char *key, const ch
     return false;
 }
 
+/* `depends_on: [a, b]`: names only here; validate.c resolves them and checks the graph. An
+ * empty list is allowed (it says "no dependencies" as explicitly as leaving the key out). */
+static bool parse_depends_on(parser *p, yaml_node_t *n, gen_module *m)
+{
+    m->depends_loc = loc_of(p, n);
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ERR(p, n, "'depends_on' must be a sequence of module names, got %s", describe(p, n));
+        return false;
+    }
+    bool ok = true;
+    size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    m->depends_on = gen_alloc_array(&p->m->arena, count ? count : 1, sizeof *m->depends_on);
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = node_at(p, n->data.sequence.items.start[i]);
+        gen_ref *ref = &m->depends_on[m->depends_count];
+        ref->loc = loc_of(p, item);
+        if (!read_name(p, item, "module name", &ref->name)) {
+            ok = false;
+            continue;
+        }
+        bool repeated = false;
+        for (size_t j = 0; j < m->depends_count && !repeated; j++)
+            repeated = !strcmp(m->depends_on[j].name, ref->name);
+        if (repeated) {
+            ERR(p, item, "module '%s' is listed twice in 'depends_on'", ref->name);
+            ok = false;
+            continue;
+        }
+        m->depends_count++;
+    }
+    return ok;
+}
+
 static bool parse_module(parser *p, yaml_node_t *map, gen_module *m)
 {
     m->loc = loc_of(p, map);
@@ -647,6 +682,8 @@ static bool parse_module(parser *p, yaml_node_t *map, gen_module *m)
         m->has_idle_seconds = read_u32(p, n, "idle_seconds", 1, 86400, &m->idle_seconds);
         ok &= m->has_idle_seconds;
     }
+    if ((n = map_get(p, map, "depends_on")))
+        ok &= parse_depends_on(p, n, m);
     return ok;
 }
 
@@ -745,8 +782,10 @@ static bool parse_op(parser *p, gen_interface *iface, yaml_node_t *key, yaml_nod
             ok = false;
         }
     }
-    if ((n = map_get(p, val, "breaker")))
+    if ((n = map_get(p, val, "breaker"))) {
+        op->breaker_loc = loc_of(p, n);
         ok &= read_name(p, n, "breaker", &op->breaker);
+    }
     if ((n = map_get(p, val, "invalidates"))) {
         if (n->type != YAML_SEQUENCE_NODE || n->data.sequence.items.top == n->data.sequence.items.start) {
             ERR(p, n, "'invalidates' must be a non-empty sequence of operation names, got %s", describe(p, n));
@@ -969,6 +1008,59 @@ static void parse_fusions(parser *p, yaml_node_t *map)
 
 /* ------------------------------------------------------------------ limits */
 
+/* `breakers: {name: {failure_threshold, cooldown_seconds, half_open_max_calls, success_threshold}}`.
+ * The bounds keep a breaker meaningful: it must open at some point (1..100 failures), close
+ * again within an hour, and let at least one trial through. */
+static bool parse_breakers(parser *p, yaml_node_t *map, gen_limits *lim)
+{
+    gen_model *m = p->m;
+    if (!expect_map(p, map, "'breakers'"))
+        return false;
+    bool ok = check_map_keys(p, map, NULL, 0, "breakers");
+    size_t count = map_size(map);
+    lim->breakers = gen_alloc_array(&m->arena, count ? count : 1, sizeof *lim->breakers);
+    lim->breaker_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_pair_t *pr = &map->data.mapping.pairs.start[i];
+        yaml_node_t *key = node_at(p, pr->key), *val = node_at(p, pr->value), *n;
+        gen_breaker *b = &lim->breakers[lim->breaker_count];
+        memset(b, 0, sizeof *b);
+        b->loc = loc_of(p, key);
+        b->half_open_max_calls = 1;
+        b->success_threshold = 1;
+        if (!name_of_key(p, key, "breaker name", &b->name)) {
+            ok = false;
+            continue;
+        }
+        const char *where = gen_printf(&m->arena, "breaker '%s'", b->name);
+        if (!expect_map(p, val, where)) {
+            ok = false;
+            continue;
+        }
+        bool this_ok = check_map_keys(p, val, BREAKER_KEYS, COUNT(BREAKER_KEYS), where);
+        if ((n = map_get(p, val, "failure_threshold")))
+            this_ok &= read_u32(p, n, "failure_threshold", 1, 100, &b->failure_threshold);
+        else {
+            ERR(p, val, "%s needs 'failure_threshold' (consecutive failures that open it)", where);
+            this_ok = false;
+        }
+        if ((n = map_get(p, val, "cooldown_seconds")))
+            this_ok &= read_u32(p, n, "cooldown_seconds", 1, 3600, &b->cooldown_seconds);
+        else {
+            ERR(p, val, "%s needs 'cooldown_seconds' (how long it stays open before a trial call)", where);
+            this_ok = false;
+        }
+        if ((n = map_get(p, val, "half_open_max_calls")))
+            this_ok &= read_u32(p, n, "half_open_max_calls", 1, 10, &b->half_open_max_calls);
+        if ((n = map_get(p, val, "success_threshold")))
+            this_ok &= read_u32(p, n, "success_threshold", 1, 10, &b->success_threshold);
+        if (this_ok)
+            lim->breaker_count++;
+        ok &= this_ok;
+    }
+    return ok;
+}
+
 static void parse_limits(parser *p, yaml_node_t *map)
 {
     gen_model *m = p->m;
@@ -1039,6 +1131,8 @@ static void parse_limits(parser *p, yaml_node_t *map)
     } else if (mem) {
         ok = false;
     }
+    if ((n = map_get(p, map, "breakers")))
+        ok &= parse_breakers(p, n, &lim);
     if (ok) {
         m->limits = lim;
         m->has_limits = true;

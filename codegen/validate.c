@@ -1,6 +1,9 @@
 /* validate.c: stage 2 of suga-gen. Rules that need the whole model, then ids.
  *
  * - duplicate interface and fusion names across files; modules declared twice must agree;
+ * - module dependencies must name declared modules and form no cycle, eager modules may only
+ *   depend on eager ones; the init order (dependencies first) is computed here;
+ * - an operation's breaker must be declared under limits.breakers;
  * - handler symbols and every generated C identifier must be unique;
  * - defaults and fusion literals are checked with the runtime's own suga_check_value;
  * - patterns must compile; bounds must be ordered; fast_path needs an eager module;
@@ -265,6 +268,29 @@ static bool same_module(const gen_module *a, const gen_module *b)
            !strcmp(a->category, b->category);
 }
 
+/* depends_on is a set: the order it is written in does not change the init order. */
+static bool same_dependencies(const gen_module *a, const gen_module *b)
+{
+    if (a->depends_count != b->depends_count)
+        return false;
+    for (size_t i = 0; i < a->depends_count; i++) {
+        bool found = false;
+        for (size_t j = 0; j < b->depends_count && !found; j++)
+            found = !strcmp(a->depends_on[i].name, b->depends_on[j].name);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static const char *dependency_list(gen_model *m, const gen_module *mod)
+{
+    const char *list = "";
+    for (size_t i = 0; i < mod->depends_count; i++)
+        list = gen_printf(&m->arena, "%s%s%s", list, i ? ", " : "", mod->depends_on[i].name);
+    return list;
+}
+
 static void collect_modules(gen_model *m)
 {
     gen_module **all = gen_alloc_array(&m->arena, m->interface_count ? m->interface_count : 1, sizeof *all);
@@ -277,11 +303,17 @@ static void collect_modules(gen_model *m)
             if (!strcmp(all[j]->name, mod->name))
                 seen = all[j];
         if (!seen) {
+            mod->declared = n;
             all[n++] = mod;
         } else if (!same_module(seen, mod)) {
             gen_error(&m->diag, mod->loc,
                       "module '%s' is declared differently here than at %s:%d:%d (load, unload, idle_seconds and category must match)",
                       mod->name, seen->loc.file, seen->loc.line, seen->loc.col);
+        } else if (!same_dependencies(seen, mod)) {
+            gen_error(&m->diag, mod->depends_loc.line ? mod->depends_loc : mod->loc,
+                      "module '%s' has depends_on [%s] here but [%s] at %s:%d:%d (every declaration of a module must list the same dependencies)",
+                      mod->name, dependency_list(m, mod), dependency_list(m, seen), seen->loc.file, seen->loc.line,
+                      seen->loc.col);
         }
     }
     qsort(all, n, sizeof *all, cmp_module_name);
@@ -294,6 +326,234 @@ static void collect_modules(gen_model *m)
                 for (size_t k = 0; k < iface->op_count; k++)
                     iface->ops[k].module_index = (uint16_t)j;
             }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ module dependencies */
+
+static size_t find_module(const gen_model *m, const char *name)
+{
+    size_t lo = 0, hi = m->module_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->modules[mid]->name, name);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* Resolves each depends_on name to a module index. Returns false when any is unusable, so the
+ * graph checks below only ever see real, distinct modules. */
+static bool resolve_dependencies(gen_model *m)
+{
+    bool ok = true;
+    const char **names = gen_alloc_array(&m->arena, m->module_count ? m->module_count : 1, sizeof *names);
+    for (size_t i = 0; i < m->module_count; i++)
+        names[i] = m->modules[i]->name;
+    for (size_t i = 0; i < m->module_count; i++) {
+        gen_module *mod = m->modules[i];
+        for (size_t k = 0; k < mod->depends_count; k++) {
+            gen_ref *ref = &mod->depends_on[k];
+            size_t target = find_module(m, ref->name);
+            char hint[96];
+            if (target == SIZE_MAX) {
+                gen_error(&m->diag, ref->loc, "module '%s' depends on unknown module '%s'%s", mod->name, ref->name,
+                          gen_did_you_mean(hint, sizeof hint, ref->name, names, m->module_count));
+                ok = false;
+            } else if (target == i) {
+                gen_error(&m->diag, ref->loc, "module '%s' depends on itself", mod->name);
+                ok = false;
+            } else if (mod->load == SUGA_LOAD_EAGER && m->modules[target]->load == SUGA_LOAD_LAZY) {
+                gen_error(&m->diag, ref->loc,
+                          "module '%s' is load: eager but depends on '%s', which is load: lazy (eager modules are initialised at start-up, before any lazy module is loaded)",
+                          mod->name, ref->name);
+                ok = false;
+            } else {
+                ref->id = (uint16_t)target;
+            }
+        }
+    }
+    return ok;
+}
+
+/* Depth-first search without recursion (a generated spec can hold thousands of modules):
+ * every edge back to a module still on the path closes a cycle, reported at that edge. */
+static bool check_dependency_cycles(gen_model *m)
+{
+    size_t n = m->module_count;
+    unsigned char *colour = gen_alloc(&m->arena, n ? n : 1); /* 0 new, 1 on the path, 2 done */
+    size_t *path = gen_alloc_array(&m->arena, n ? n : 1, sizeof *path);
+    size_t *next_edge = gen_alloc_array(&m->arena, n ? n : 1, sizeof *next_edge);
+    bool ok = true;
+    for (size_t root = 0; root < n; root++) {
+        if (colour[root])
+            continue;
+        size_t depth = 0;
+        path[depth++] = root;
+        colour[root] = 1;
+        next_edge[root] = 0;
+        while (depth) {
+            size_t u = path[depth - 1];
+            gen_module *mod = m->modules[u];
+            if (next_edge[u] == mod->depends_count) {
+                colour[u] = 2;
+                depth--;
+                continue;
+            }
+            gen_ref *ref = &mod->depends_on[next_edge[u]++];
+            size_t v = ref->id;
+            if (colour[v] == 0) {
+                colour[v] = 1;
+                next_edge[v] = 0;
+                path[depth++] = v;
+            } else if (colour[v] == 1) {
+                size_t from = depth - 1;
+                while (path[from] != v)
+                    from--;
+                const char *text = m->modules[v]->name;
+                for (size_t k = from + 1; k < depth; k++)
+                    text = gen_printf(&m->arena, "%s -> %s", text, m->modules[path[k]]->name);
+                gen_error(&m->diag, ref->loc, "module dependency cycle: %s -> %s", text, m->modules[v]->name);
+                ok = false;
+            }
+        }
+    }
+    return ok;
+}
+
+/* Binary min-heap of module indexes keyed by declaration position: among the modules whose
+ * dependencies are all initialised, the one declared first goes next. */
+typedef struct ready_heap {
+    size_t *items;
+    size_t count;
+    const gen_model *m;
+} ready_heap;
+
+static bool heap_before(const ready_heap *h, size_t a, size_t b)
+{
+    return h->m->modules[h->items[a]]->declared < h->m->modules[h->items[b]]->declared;
+}
+
+static void heap_swap(ready_heap *h, size_t a, size_t b)
+{
+    size_t t = h->items[a];
+    h->items[a] = h->items[b];
+    h->items[b] = t;
+}
+
+static void heap_push(ready_heap *h, size_t module)
+{
+    size_t i = h->count++;
+    h->items[i] = module;
+    while (i && heap_before(h, i, (i - 1) / 2)) {
+        heap_swap(h, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static size_t heap_pop(ready_heap *h)
+{
+    size_t top = h->items[0];
+    h->items[0] = h->items[--h->count];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < h->count && heap_before(h, l, best))
+            best = l;
+        if (r < h->count && heap_before(h, r, best))
+            best = r;
+        if (best == i)
+            break;
+        heap_swap(h, i, best);
+        i = best;
+    }
+    return top;
+}
+
+/* Kahn's algorithm over an acyclic graph: dependencies first, ties by declaration order, so
+ * the order does not depend on module names and is the same on every run. */
+static void compute_init_order(gen_model *m)
+{
+    size_t n = m->module_count;
+    size_t *waiting = gen_alloc_array(&m->arena, n ? n : 1, sizeof *waiting); /* dependencies not yet placed */
+    size_t *first = gen_alloc_array(&m->arena, n + 1, sizeof *first);          /* dependents, as CSR */
+    size_t edges = 0;
+    for (size_t i = 0; i < n; i++) {
+        waiting[i] = m->modules[i]->depends_count;
+        for (size_t k = 0; k < m->modules[i]->depends_count; k++)
+            first[m->modules[i]->depends_on[k].id + 1]++;
+        edges += m->modules[i]->depends_count;
+    }
+    for (size_t i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    size_t *dependents = gen_alloc_array(&m->arena, edges ? edges : 1, sizeof *dependents);
+    size_t *fill = gen_alloc_array(&m->arena, n ? n : 1, sizeof *fill);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < m->modules[i]->depends_count; k++) {
+            size_t dep = m->modules[i]->depends_on[k].id;
+            dependents[first[dep] + fill[dep]++] = i;
+        }
+    ready_heap heap = {.items = gen_alloc_array(&m->arena, n ? n : 1, sizeof(size_t)), .m = m};
+    for (size_t i = 0; i < n; i++)
+        if (!waiting[i])
+            heap_push(&heap, i);
+    m->module_init_order = gen_alloc_array(&m->arena, n ? n : 1, sizeof *m->module_init_order);
+    size_t placed = 0;
+    while (heap.count) {
+        size_t u = heap_pop(&heap);
+        m->module_init_order[placed++] = (uint16_t)u;
+        for (size_t e = first[u]; e < first[u + 1]; e++)
+            if (--waiting[dependents[e]] == 0)
+                heap_push(&heap, dependents[e]);
+    }
+}
+
+static void check_module_dependencies(gen_model *m)
+{
+    if (resolve_dependencies(m) && check_dependency_cycles(m))
+        compute_init_order(m);
+}
+
+/* ------------------------------------------------------------------ circuit breakers */
+
+static int cmp_breaker_name(const void *a, const void *b)
+{
+    return strcmp(((const gen_breaker *)a)->name, ((const gen_breaker *)b)->name);
+}
+
+/* Breakers are indexed in name order (like modules), so the index does not depend on the order
+ * of the YAML mapping; every operation's breaker must be one of them. */
+static void check_breakers(gen_model *m)
+{
+    gen_limits *l = &m->limits;
+    if (l->breaker_count >= UINT16_MAX) { /* UINT16_MAX is "no breaker" */
+        gen_error(&m->diag, l->loc, "too many circuit breakers: %zu are declared, at most %u are supported",
+                  l->breaker_count, UINT16_MAX - 1);
+        return;
+    }
+    if (l->breaker_count) /* qsort must not get NULL, even for no elements */
+        qsort(l->breakers, l->breaker_count, sizeof *l->breakers, cmp_breaker_name);
+    const char **names = gen_alloc_array(&m->arena, l->breaker_count ? l->breaker_count : 1, sizeof *names);
+    for (size_t i = 0; i < l->breaker_count; i++)
+        names[i] = l->breakers[i].name;
+    for (size_t i = 0; i < m->op_count; i++) {
+        gen_op *op = m->ops[i];
+        op->breaker_index = UINT16_MAX;
+        if (!op->breaker)
+            continue;
+        for (size_t b = 0; b < l->breaker_count && op->breaker_index == UINT16_MAX; b++)
+            if (!strcmp(names[b], op->breaker))
+                op->breaker_index = (uint16_t)b;
+        if (op->breaker_index == UINT16_MAX) {
+            char hint[96];
+            gen_error(&m->diag, op->breaker_loc, "%s uses breaker '%s', which is not declared in limits.breakers%s",
+                      op->full_name, op->breaker,
+                      gen_did_you_mean(hint, sizeof hint, op->breaker, names, l->breaker_count));
         }
     }
 }
@@ -514,7 +774,9 @@ int gen_validate(gen_model *m)
     }
     check_interfaces(m);
     collect_modules(m);
+    check_module_dependencies(m);
     check_operations(m);
+    check_breakers(m);
     check_identifiers(m);
     check_invalidations(m);
     check_fusions(m);

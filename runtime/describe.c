@@ -12,11 +12,29 @@ static suga_status finish(json_t *value, json_t **out)
     return SUGA_OK;
 }
 
-static json_t *module_json(const suga_module *m)
+/* depends_on by name (the indexes mean nothing outside the table); absent when empty. */
+static int add_dependencies(json_t *o, const suga_table *t, const suga_module *m)
+{
+    if (!m->depends_count)
+        return 0;
+    json_t *names = json_array();
+    for (uint16_t i = 0; names && i < m->depends_count; i++) {
+        uint16_t dep = m->depends_on[i];
+        if (dep >= t->module_count || json_array_append_new(names, json_string(t->modules[dep].name))) {
+            json_decref(names);
+            names = NULL;
+        }
+    }
+    return !names || json_object_set_new(o, "depends_on", names);
+}
+
+static json_t *module_json(const suga_table *t, const suga_module *m)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", m->name, "category", m->category, "load",
                           suga_load_names[m->load], "unload", suga_unload_names[m->unload]);
-    if (o && m->unload == SUGA_UNLOAD_IDLE && json_object_set_new(o, "idle_seconds", json_integer(m->idle_seconds))) {
+    bool idle = m->unload == SUGA_UNLOAD_IDLE;
+    if (o && ((idle && json_object_set_new(o, "idle_seconds", json_integer(m->idle_seconds))) ||
+              add_dependencies(o, t, m))) {
         json_decref(o);
         return NULL;
     }
@@ -62,7 +80,7 @@ suga_status suga_describe_op(const suga_table *table, const suga_op *op, bool wi
     json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s?, s:s, s:o, s:b, s:b, s:b, s:s}", "name", op->name, "id",
                           (int)op->id, "slot", (int)op->slot, "interface", op->interface, "operation", op->operation,
                           "summary", op->summary, "handler", op->handler, "module",
-                          module_json(&table->modules[op->module]), "fast_path", op->fast_path, "idempotent",
+                          module_json(table, &table->modules[op->module]), "fast_path", op->fast_path, "idempotent",
                           op->idempotent, "essential", op->essential, "source", op->source);
     if (o && (add_policies(o, op) || (with_params && json_object_set_new(o, "params", params_json(op->params, op->param_count))))) {
         json_decref(o);
@@ -106,7 +124,7 @@ static json_t *array_of(const suga_table *t, suga_describe_what what)
         if (what == SUGA_DESCRIBE_OPERATIONS)
             suga_describe_op(t, &t->ops[i], false, &item);
         else if (what == SUGA_DESCRIBE_MODULES)
-            item = module_json(&t->modules[i]);
+            item = module_json(t, &t->modules[i]);
         else
             item = fusion_json(&t->fusions[i]);
         if (!item || json_array_append_new(arr, item)) {
@@ -117,8 +135,27 @@ static json_t *array_of(const suga_table *t, suga_describe_what what)
     return arr;
 }
 
-static json_t *limits_json(const suga_limits *l)
+/* The declarations of limits.breakers; their live state is circuit_breaker.list's business. */
+static json_t *breakers_json(const suga_table *t)
 {
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr && t->breakers && i < t->breaker_count; i++) {
+        const suga_breaker *b = &t->breakers[i];
+        json_t *item = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s?}", "name", b->name, "failure_threshold",
+                                 (json_int_t)b->failure_threshold, "cooldown_seconds", (json_int_t)b->cooldown_seconds,
+                                 "half_open_max_calls", (json_int_t)b->half_open_max_calls, "success_threshold",
+                                 (json_int_t)b->success_threshold, "source", b->source);
+        if (!item || json_array_append_new(arr, item)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *limits_json(const suga_table *t)
+{
+    const suga_limits *l = t->limits;
     json_t *priorities = json_array();
     for (uint16_t i = 0; priorities && i < l->metric_priority_count; i++) {
         if (json_array_append_new(priorities, json_string(l->metric_priorities[i]))) {
@@ -126,11 +163,11 @@ static json_t *limits_json(const suga_limits *l)
             priorities = NULL;
         }
     }
-    return json_pack("{s:{s:I, s:I, s:i, s:i, s:i}, s:{s:i, s:o*}}", "free_tier", "requests_per_month",
+    return json_pack("{s:{s:I, s:I, s:i, s:i, s:i}, s:{s:i, s:o*}, s:o*}", "free_tier", "requests_per_month",
                      (json_int_t)l->requests_per_month, "gb_seconds_per_month", (json_int_t)l->gb_seconds_per_month,
                      "warn_percent", (int)l->warn_percent, "throttle_percent", (int)l->throttle_percent,
                      "block_percent", (int)l->block_percent, "metrics", "max_custom_metrics",
-                     (int)l->max_custom_metrics, "priorities", priorities);
+                     (int)l->max_custom_metrics, "priorities", priorities, "breakers", breakers_json(t));
 }
 
 static json_t *hash_json(const suga_table *t)
@@ -152,7 +189,7 @@ suga_status suga_describe_table(const suga_table *table, suga_describe_what what
     case SUGA_DESCRIBE_FUSIONS:
         return finish(array_of(table, what), out);
     case SUGA_DESCRIBE_LIMITS:
-        return finish(limits_json(table->limits), out);
+        return finish(limits_json(table), out);
     case SUGA_DESCRIBE_HASH:
         return finish(hash_json(table), out);
     }

@@ -5,9 +5,12 @@
  * generated trampoline. Calling by id skips the hash entirely. Everything here works on any
  * table; main_table.c binds the short names (suga_lookup, suga_call_json...) to the engine's own.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "suga_breaker.h"
 #include "suga_internal.h"
 #include "suga_store.h"
 
@@ -41,7 +44,7 @@ suga_status suga_call_id_failed(const suga_table *table, uint32_t id, suga_statu
     return status;
 }
 
-static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)
+suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len)
 {
     char shown[SUGA_MAX_NAME_LEN + 1];
     size_t n = len < SUGA_MAX_NAME_LEN ? len : SUGA_MAX_NAME_LEN;
@@ -61,6 +64,44 @@ static suga_status unknown_operation(const suga_table *table, suga_ctx *ctx, con
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
 }
 
+static int64_t wall_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An operation with a breaker or a retry policy: the breaker admits each try (an open one
+ * refuses at once, which is the point: no waiting on a dependency known to be down) and hears how
+ * it went; a failure that is the dependency's (suga_breaker_counts_failure) is retried with
+ * exponential backoff while the policy allows and the deadline leaves time. Bad arguments never
+ * get here: they were refused by the decoder, and retrying them could not help. */
+static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const suga_op *op, const void *args,
+                                  json_t **result)
+{
+    bool guarded = op->breaker_index != SUGA_NO_BREAKER;
+    for (uint32_t attempt = 1;; attempt++) {
+        if (guarded) {
+            suga_status admitted = suga_breaker_admit(table, op->breaker_index, suga_runtime_now_ms(), ctx);
+            if (admitted != SUGA_OK) {
+                table->stats[op->id].calls++;
+                table->stats[op->id].errors++;
+                return admitted;
+            }
+        }
+        suga_status st = suga_table_call_id(table, ctx, op->id, args, result);
+        if (guarded)
+            suga_breaker_record_status(table, op->breaker_index, st, suga_runtime_now_ms());
+        uint32_t delay_ms = 0;
+        if (st == SUGA_OK || !suga_breaker_counts_failure(st) ||
+            suga_retry_delay_ms(op, attempt, wall_clock_ms(), ctx->deadline_ms, &delay_ms) != SUGA_OK)
+            return st;
+        struct timespec pause = {.tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000};
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+            ;
+    }
+}
+
 /* Decode, validate and call, without the result cache. */
 static suga_status decode_and_call(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
                                    json_t **result)
@@ -76,6 +117,8 @@ static suga_status decode_and_call(const suga_table *table, suga_ctx *ctx, const
         table->stats[op->id].errors++;
         return st;
     }
+    if (op->breaker_index != SUGA_NO_BREAKER || op->retry_attempts > 1)
+        return call_resilient(table, ctx, op, buf, result);
     return suga_table_call_id(table, ctx, op->id, buf, result);
 }
 
@@ -118,7 +161,7 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
     *result = NULL;
     const suga_op *op;
     if (suga_table_lookup(table, name, len, &op) != SUGA_OK)
-        return unknown_operation(table, ctx, name, len);
+        return suga_unknown_operation(table, ctx, name, len);
     return suga_table_call_op_json(table, ctx, op, args, result);
 }
 

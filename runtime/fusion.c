@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "suga_fusion.h"
+#include "suga_internal.h"
 
 /* ---- messages ---- */
 
@@ -120,8 +121,7 @@ suga_status suga_table_find_fusion(const suga_table *table, const char *name, si
     return SUGA_E_NOT_FOUND;
 }
 
-/* The NOT_FOUND message for a fusion name, with the closest known name as a hint. */
-static suga_status unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name)
+suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name)
 {
     const char *best = NULL;
     const char **names = malloc((table->fusion_count ? table->fusion_count : 1) * sizeof *names);
@@ -431,7 +431,7 @@ static suga_status dispatch_item(const suga_table *table, suga_ctx *ctx, json_t 
         return suga_table_call_json(table, ctx, s, len, args, value);
     const suga_fusion *f;
     if (suga_table_find_fusion(table, s, len, &f) != SUGA_OK)
-        return unknown_fusion(table, ctx, s);
+        return suga_unknown_fusion(table, ctx, s);
     return suga_table_run_fusion(table, ctx, f, args, value);
 }
 

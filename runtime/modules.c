@@ -88,10 +88,34 @@ static const suga_op *bind_handlers(const suga_table *t, uint32_t module, void *
     return NULL;
 }
 
+/* Whether a loaded module depends on `module` (spec: depends_on): then it stays loaded. */
+static bool has_loaded_dependent(const suga_table *t, uint32_t module)
+{
+    for (uint32_t i = 0; i < t->module_count; i++) {
+        if (!t->module_states[i].handle)
+            continue;
+        for (uint16_t d = 0; d < t->modules[i].depends_count; d++)
+            if (t->modules[i].depends_on[d] == module)
+                return true;
+    }
+    return false;
+}
+
 static suga_status load(const suga_table *t, uint32_t module, suga_ctx *ctx)
 {
     const suga_module *m = &t->modules[module];
     suga_module_state *st = &t->module_states[module];
+    /* dependencies first (suga-gen rejects cycles; eager ones are always there) */
+    for (uint16_t d = 0; d < m->depends_count; d++) {
+        uint32_t dep = m->depends_on[d];
+        if (module_is_lazy(t, dep) && !t->module_states[dep].handle) {
+            suga_status dep_st = load(t, dep, ctx);
+            if (dep_st != SUGA_OK)
+                return suga_fail(ctx, dep_st, "module '%s' could not be loaded: it depends on '%s', which could not "
+                                              "be loaded: %s",
+                                 m->name, t->modules[dep].name, t->module_states[dep].last_error);
+        }
+    }
     char dir[PATH_MAX], path[PATH_MAX + 64];
     if (suga_module_dir(dir, sizeof dir) != SUGA_OK) {
         snprintf(st->last_error, sizeof st->last_error, "cannot tell where modules are (set SUGA_MODULE_DIR)");
@@ -126,7 +150,7 @@ suga_status suga_module_unload(const suga_table *t, uint32_t module)
     suga_module_state *st = &t->module_states[module];
     if (!module_is_lazy(t, module) || !st->handle)
         return SUGA_OK; /* eager modules are part of the binary; an unloaded one stays so */
-    if (st->in_flight)
+    if (st->in_flight || has_loaded_dependent(t, module))
         return SUGA_E_STATE;
     bind_handlers(t, module, NULL);
     dlclose(st->handle);
@@ -242,13 +266,16 @@ suga_status suga_table_end_invocation(const suga_table *t)
         return SUGA_E_INVALID_ARG;
     int64_t now = suga_runtime_now_ms();
     bool memory_modules = false;
-    for (uint32_t i = 0; i < t->module_count; i++) {
+    /* dependents before their dependencies, so a module kept only by a dependent can go too;
+     * an `immediate` one still loaded was kept by a dependent that may be gone now */
+    for (uint32_t k = t->module_count; k-- > 0;) {
+        uint32_t i = t->module_init_order[k];
         const suga_module *m = &t->modules[i];
         suga_module_state *st = &t->module_states[i];
         if (!st->handle || st->in_flight)
             continue;
         bool idle_expired = m->unload == SUGA_UNLOAD_IDLE && now - st->last_used_ms >= (int64_t)m->idle_seconds * 1000;
-        if (st->unload_pending || idle_expired)
+        if (st->unload_pending || idle_expired || m->unload == SUGA_UNLOAD_IMMEDIATE)
             suga_module_unload(t, i);
         memory_modules |= m->unload == SUGA_UNLOAD_MEMORY && st->handle;
     }

@@ -18,6 +18,13 @@ enum {
     RESULT_CACHE_MAX_BYTES = 4 * 1024 * 1024,
 };
 
+static uint64_t hits_total;
+
+uint64_t suga_result_cache_hit_count(void)
+{
+    return hits_total;
+}
+
 static suga_status store_of(const suga_table *t, suga_store **out)
 {
     if (!t->result_store)
@@ -63,6 +70,7 @@ suga_status suga_result_cache_lookup(const suga_table *t, const suga_op *op, con
     *result = json_incref(value);
     t->stats[op->id].calls++;
     t->stats[op->id].cache_hits++;
+    hits_total++;
     if (op->lazy_handler && !*op->lazy_handler) /* answered without loading the module */
         t->module_states[op->module].hits_without_load++;
     return SUGA_OK;

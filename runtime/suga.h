@@ -105,6 +105,9 @@ typedef struct suga_module {
     suga_load load;
     suga_unload unload;
     uint32_t idle_seconds;
+    const uint16_t *depends_on; /* indexes of the modules initialised before this one (spec:
+                                 * depends_on), in index order; NULL when none */
+    uint16_t depends_count;
 } suga_module;
 
 /* Run-time state of a module (one per module, mutable, kept by runtime/modules.c). Eager modules
@@ -118,6 +121,27 @@ typedef struct suga_module_state {
     int64_t last_used_ms;   /* monotonic clock */
     char last_error[192];   /* why the last load failed (dlerror text), "" when it did not */
 } suga_module_state;
+
+/* A circuit breaker declared under limits.breakers (runtime/breaker.c, suga_breaker.h). */
+typedef struct suga_breaker {
+    const char *name;
+    uint32_t failure_threshold;   /* consecutive counted failures that open it */
+    uint32_t cooldown_seconds;    /* open → half-open */
+    uint32_t half_open_max_calls; /* trial calls admitted at once while half-open */
+    uint32_t success_threshold;   /* successful trials that close it again */
+    const char *source;           /* "spec/limits.yaml:14:5" */
+} suga_breaker;
+
+/* Run-time state of a breaker (one per breaker, mutable, kept by runtime/breaker.c). All zero
+ * is a closed breaker that has seen nothing. Times are on the caller's clock (now_ms). */
+typedef struct suga_breaker_state {
+    uint8_t phase;                 /* suga_breaker_phase (suga_breaker.h): closed, open, half-open */
+    uint32_t consecutive_failures; /* counted failures since the last success */
+    uint32_t trials_in_flight;     /* half-open: admitted trials not yet recorded */
+    uint32_t trial_successes;      /* half-open: successful trials so far */
+    int64_t opened_at_ms;          /* when it last opened */
+    uint64_t trips, rejections, successes, failures;
+} suga_breaker_state;
 
 typedef suga_status (*suga_invoke_fn)(suga_ctx *ctx, const void *args, json_t **result);
 
@@ -148,6 +172,7 @@ typedef struct suga_op {
     uint32_t retry_attempts;  /* 0 = no retry */
     uint32_t retry_backoff_ms;
     const char *breaker;      /* circuit breaker name, or NULL */
+    uint16_t breaker_index;   /* into the table's breakers; UINT16_MAX when none */
     uint32_t timeout_ms;      /* 0 = none */
     const char *source;       /* "spec/cache.yaml:12:3", where it was declared */
 } suga_op;
@@ -221,6 +246,11 @@ typedef struct suga_table {
     suga_op_stats *stats;    /* op_count entries, mutable */
     suga_module_state *module_states; /* module_count entries, mutable */
     struct suga_store **result_store; /* the result cache, created on first use (result_cache.c) */
+    const suga_breaker *breakers;     /* limits.breakers, in name order */
+    uint32_t breaker_count;
+    suga_breaker_state *breaker_states; /* breaker_count entries, mutable */
+    const uint16_t *module_init_order;  /* module_count indexes: dependencies first, ties by
+                                         * declaration order (initialise in this order) */
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */
@@ -315,7 +345,8 @@ suga_status suga_end_invocation(void);
 /* Replace the monotonic clock used for idle times (tests); NULL restores it. */
 suga_status suga_modules_set_clock(int64_t (*clock_ms)(void));
 
-/* Unload one lazy module now (if nothing of it is in flight): SUGA_E_STATE when busy. */
+/* Unload one lazy module now: SUGA_E_STATE when a call of it is in flight or a loaded module
+ * depends on it (spec: depends_on; loading a module loads its lazy dependencies first). */
 suga_status suga_module_unload(const suga_table *table, uint32_t module);
 
 /* Modules with their policy and live state as JSON (suga-inspect --live, debug.diagnostics). */

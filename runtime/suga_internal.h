@@ -17,6 +17,14 @@ suga_status suga_result_cache_lookup(const suga_table *table, const suga_op *op,
 suga_status suga_result_cache_store(const suga_table *table, const suga_op *op, const char *key, size_t len,
                                     const json_t *value);
 
+/* Process-wide count of result-cache hits (any table), so a request can tell how many of its
+ * operations were answered from the cache. */
+uint64_t suga_result_cache_hit_count(void);
+
+/* The NOT_FOUND messages for unknown names, with a did-you-mean hint (dispatch.c, fusion.c). */
+suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len);
+suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name);
+
 /* Free the lazily built caches of a parameter list (args.c). */
 void suga_params_release(const suga_param *params, uint16_t count);
 

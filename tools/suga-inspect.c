@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "suga.h"
+#include "suga_engine.h"
 
 static const char USAGE[] =
     "usage: suga-inspect [--json] [COMMAND]\n"
+    "       suga-inspect [--json] --live [--run REQUEST]... modules\n"
     "       suga-inspect --verify [--unknown N] [--seed S]\n"
     "\n"
     "Shows the operation tables compiled into this build of suga.\n"
@@ -22,13 +24,18 @@ static const char USAGE[] =
     "  list          every operation: id, hash slot, handler, module, load/unload policy,\n"
     "                fast path, cache ttl (the default command)\n"
     "  show NAME     one operation (interface.operation) with its parameter schema\n"
-    "  modules       modules with their load/unload policies\n"
+    "  modules       modules with their load/unload policies and dependencies\n"
     "  fusions       fusions with their steps and argument bindings\n"
-    "  limits        free-tier and metric budgets\n"
+    "  limits        free-tier and metric budgets, circuit breakers\n"
     "  hash          the perfect hash parameters\n"
     "\n"
     "Options:\n"
     "  -j, --json        machine-readable output (one JSON document)\n"
+    "  -l, --live        modules: also the live state in this process (loaded, loads, unloads,\n"
+    "                    calls in flight, result-cache hits without a load), after the --run\n"
+    "                    requests ran through the engine\n"
+    "  -r, --run REQUEST with --live: run one request ({\"op\"|\"fusion\"|\"batch\": ...}, as for\n"
+    "                    `suga run`) as one invocation first; repeatable, in order\n"
     "  -v, --verify      round-trip every name through the perfect hash and check that\n"
     "                    random unknown names are rejected; prints 'N operations verified'\n"
     "  -u, --unknown N   how many unknown names --verify tries (default 100000)\n"
@@ -117,17 +124,70 @@ static void print_show(const suga_op *op)
         print_param(&op->params[i], "    ");
 }
 
+static bool live; /* --live: print the modules' state in this process too */
+
 static void print_modules(void)
 {
-    printf("%-16s %-12s %-6s %-9s %s\n", "MODULE", "CATEGORY", "LOAD", "UNLOAD", "IDLE_SECONDS");
+    int deps_width = live ? 20 : 0; /* no trailing blanks when it is the last column */
+    printf("%-16s %-12s %-6s %-9s %-5s %-*s", "MODULE", "CATEGORY", "LOAD", "UNLOAD", "IDLE", deps_width, "DEPENDS_ON");
+    if (live)
+        printf(" %-6s %5s %7s %9s %s", "LOADED", "LOADS", "UNLOADS", "IN_FLIGHT", "HITS_WITHOUT_LOAD");
+    putchar('\n');
     for (uint32_t i = 0; i < suga_main_table.module_count; i++) {
         const suga_module *m = &suga_main_table.modules[i];
-        char idle[16] = "-";
+        char idle[16] = "-", deps[128] = "-";
         if (m->unload == SUGA_UNLOAD_IDLE)
             snprintf(idle, sizeof idle, "%" PRIu32, m->idle_seconds);
-        printf("%-16s %-12s %-6s %-9s %s\n", m->name, m->category, suga_load_names[m->load],
-               suga_unload_names[m->unload], idle);
+        size_t used = 0;
+        for (uint16_t d = 0; d < m->depends_count && used < sizeof deps; d++)
+            used += (size_t)snprintf(deps + used, sizeof deps - used, "%s%s", d ? "," : "",
+                                     suga_main_table.modules[m->depends_on[d]].name);
+        printf("%-16s %-12s %-6s %-9s %-5s %-*s", m->name, m->category, suga_load_names[m->load],
+               suga_unload_names[m->unload], idle, deps_width, deps);
+        if (live) {
+            const suga_module_state *st = &suga_main_table.module_states[i];
+            bool loaded = m->load == SUGA_LOAD_EAGER || st->handle;
+            printf(" %-6s %5" PRIu64 " %7" PRIu64 " %9" PRIu32 " %" PRIu64, loaded ? "yes" : "no", st->loads,
+                   st->unloads, st->in_flight, st->hits_without_load);
+        }
+        putchar('\n');
     }
+}
+
+/* --run: each request as one invocation through the engine, as `suga run` does, so --live shows
+ * what loading and unloading they caused. Results are not printed; failures are, on stderr. */
+static int run_requests(char **requests, int count)
+{
+    FILE *devnull = fopen("/dev/null", "w");
+    suga_engine_config config = {.guard_state_path = "", .metrics_out = devnull};
+    suga_engine engine;
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    if (!devnull || suga_engine_init(&engine, &suga_main_table, &config, &ctx) != SUGA_OK) {
+        fprintf(stderr, "suga-inspect: error: cannot start the engine: %s\n", devnull ? ctx.error : "no /dev/null");
+        if (devnull)
+            fclose(devnull);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        json_error_t err;
+        json_t *request = json_loads(requests[i], 0, &err), *result = NULL;
+        suga_ctx_init(&ctx);
+        if (!request) {
+            fprintf(stderr, "suga-inspect: error: --run request %d is not valid JSON: %s\n", i + 1, err.text);
+            rc = 1;
+        } else if (suga_engine_request(&engine, &ctx, request, &result) != SUGA_OK) {
+            fprintf(stderr, "suga-inspect: error: --run request %d: %s\n", i + 1, ctx.error);
+            rc = 1;
+        }
+        json_decref(result);
+        json_decref(request);
+        suga_engine_end_invocation(&engine, 1, &ctx);
+    }
+    suga_engine_shutdown(&engine, &ctx);
+    fclose(devnull);
+    return rc;
 }
 
 static void print_fusions(void)
@@ -160,6 +220,13 @@ static void print_limits(void)
     for (uint16_t i = 0; i < l->metric_priority_count; i++)
         printf(" %s", l->metric_priorities[i]);
     putchar('\n');
+    for (uint32_t i = 0; i < suga_main_table.breaker_count; i++) {
+        const suga_breaker *b = &suga_main_table.breakers[i];
+        printf("breaker     %s: opens after %" PRIu32 " consecutive failures, half-open after %" PRIu32
+               " s (%" PRIu32 " trial call%s, %" PRIu32 " success%s to close)\n",
+               b->name, b->failure_threshold, b->cooldown_seconds, b->half_open_max_calls,
+               b->half_open_max_calls == 1 ? "" : "s", b->success_threshold, b->success_threshold == 1 ? "" : "es");
+    }
 }
 
 static void print_hash(void)
@@ -300,13 +367,17 @@ int main(int argc, char **argv)
     static const struct option LONG[] = {
         {"json", no_argument, NULL, 'j'},         {"verify", no_argument, NULL, 'v'},
         {"unknown", required_argument, NULL, 'u'}, {"seed", required_argument, NULL, 's'},
+        {"live", no_argument, NULL, 'l'},         {"run", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
+    enum { MAX_RUN = 64 };
+    char *requests[MAX_RUN];
+    int request_count = 0;
     bool json = false, do_verify = false;
     unsigned long unknown = 100000;
     uint64_t seed = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "jvu:s:h", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jvu:s:lr:h", LONG, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'j':
@@ -329,6 +400,16 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'l':
+            live = true;
+            break;
+        case 'r':
+            if (request_count == MAX_RUN) {
+                fprintf(stderr, "suga-inspect: error: at most %d --run requests\n", MAX_RUN);
+                return 2;
+            }
+            requests[request_count++] = optarg;
+            break;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -340,6 +421,21 @@ int main(int argc, char **argv)
     if (do_verify)
         return verify(unknown, seed);
     const char *cmd = optind < argc ? argv[optind] : "list";
+    if ((live || request_count) && strcmp(cmd, "modules")) {
+        fprintf(stderr, "suga-inspect: error: --live and --run apply to 'modules' only\n");
+        return 2;
+    }
+    if (request_count && !live) {
+        fprintf(stderr, "suga-inspect: error: --run needs --live (the requests run to show their effect)\n");
+        return 2;
+    }
+    int run_rc = request_count ? run_requests(requests, request_count) : 0;
+    if (live && json) {
+        json_t *doc = NULL;
+        suga_describe_modules_live(&suga_main_table, &doc);
+        int rc = emit_json(doc);
+        return rc ? rc : run_rc;
+    }
     int extra = argc - optind - 1;
     if (!strcmp(cmd, "show")) {
         if (extra != 1) {
@@ -388,7 +484,7 @@ int main(int argc, char **argv)
                 return emit_json(doc);
             }
             COMMANDS[i].text();
-            return 0;
+            return run_rc;
         }
     }
     fprintf(stderr, "suga-inspect: error: unknown command '%s' (try --help)\n", cmd);

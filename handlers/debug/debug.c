@@ -7,6 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suga_breaker.h"
+#include "suga_engine.h"
+#include "suga_internal.h"
+#include "suga_metrics.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -201,13 +205,36 @@ static json_t *memory_usage(void)
     return json_pack("{s:I, s:I}", "rss_kb", rss, "peak_rss_kb", hwm);
 }
 
+/* The engine's own state (requests, guard usage, init), or null when no engine was started in
+ * this process (a one-shot `suga call`, a test). */
+static json_t *engine_state(void)
+{
+    json_t *out = NULL;
+    const suga_engine *e = suga_engine_current();
+    if (e && suga_engine_describe(e, &out) == SUGA_OK)
+        return out;
+    return json_null();
+}
+
 suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
 {
     (void)args;
-    json_t *modules = NULL;
+    json_t *modules = NULL, *breakers = NULL, *metrics = NULL;
     suga_status st = suga_describe_modules_live(&suga_main_table, &modules);
-    if (st != SUGA_OK)
-        return suga_fail(ctx, st, "debug.diagnostics: cannot describe the modules");
-    json_t *out = json_pack("{s:o, s:o}", "modules", modules, "memory", memory_usage());
+    if (st == SUGA_OK)
+        st = suga_breaker_describe_all(&suga_main_table, suga_runtime_now_ms(), &breakers);
+    if (st == SUGA_OK)
+        st = suga_metrics_status(suga_metrics_default(), &metrics, NULL);
+    if (st != SUGA_OK) {
+        json_decref(modules);
+        json_decref(breakers);
+        return suga_fail(ctx, st, "debug.diagnostics: cannot describe the engine's state (%s)", suga_status_name(st));
+    }
+    uint64_t hits_without_load = 0;
+    for (uint32_t m = 0; m < suga_main_table.module_count; m++)
+        hits_without_load += suga_main_table.module_states[m].hits_without_load;
+    json_t *out = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o}", "modules", modules, "cache_hits_without_load",
+                            (json_int_t)hits_without_load, "breakers", breakers, "engine", engine_state(), "metrics",
+                            metrics, "memory", memory_usage());
     return suga_util_result(ctx, "debug.diagnostics", out, result);
 }

@@ -38,8 +38,9 @@ suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cu
 bool suga_util_utf8_valid(const char *s, size_t len);
 
 /* Whether a setting or field name looks like it holds a secret: it contains (ignoring case)
- * token, secret, password, passwd, authorization, api_key, apikey, credential, private_key or
- * session. NULL is not a secret name. */
+ * token, secret, password, passwd, authorization, api_key, apikey, api-key, credential,
+ * private_key, private-key, session, bearer, cookie or passphrase. NULL is not a secret name.
+ * Logging and security.filter_sensitive both mask with this one list. */
 bool suga_util_is_secret_name(const char *name);
 
 /* A deep copy of `in` where the value of every object member with a secret-looking name is

@@ -106,9 +106,11 @@ suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cu
 
 /* The names that mark a secret; matched as substrings so API_TOKEN, x-session-id and
  * db_password_file are all caught (over-masking a harmless value is the cheaper mistake). */
+/* Matched as case-insensitive substrings, so access_token and x-aws-parameters-secrets-token are
+ * caught by "token"; the hyphenated forms are HTTP header spellings (x-api-key, Cookie). */
 static const char *const secret_tokens[] = {
-    "token",      "secret", "password",   "passwd",      "authorization",
-    "api_key",    "apikey", "credential", "private_key", "session",
+    "token",   "secret",      "password", "passwd",  "authorization", "api_key",    "apikey",
+    "api-key", "credential",  "private_key", "private-key", "session", "bearer", "cookie", "passphrase",
 };
 
 bool suga_util_is_secret_name(const char *name)

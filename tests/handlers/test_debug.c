@@ -1,5 +1,6 @@
 /* test_debug.c: debug.* operations, read from the compiled table. */
 #include "handler_test.h"
+#include "suga_engine.h"
 
 /* calls and errors of one operation in a debug.stats result (0, 0 when it is not listed) */
 static void op_counts(const json_t *stats, const char *op, json_int_t *calls, json_int_t *errors)
@@ -168,5 +169,29 @@ Test(debug, diagnostics_lists_live_module_state)
     json_t *memory = json_object_get(d, "memory");
     cr_expect_gt(int_field(memory, "rss_kb"), 0);
     cr_expect_geq(int_field(memory, "peak_rss_kb"), int_field(memory, "rss_kb"));
+    json_t *breakers = json_object_get(d, "breakers");
+    cr_assert_eq(json_array_size(breakers), suga_main_table.breaker_count);
+    cr_assert_gt(suga_main_table.breaker_count, 0, "spec/limits.yaml declares breakers");
+    cr_expect_str_eq(str_field(json_array_get(breakers, 0), "state"), "closed");
+    cr_expect_eq(int_field(d, "cache_hits_without_load"), 0);
+    cr_expect(json_is_null(json_object_get(d, "engine")), "no engine started in this test program");
+    cr_expect(json_is_object(json_object_get(d, "metrics")));
     json_decref(d);
+}
+
+Test(debug, diagnostics_show_the_engine_and_its_guard_when_one_runs)
+{
+    suga_engine e;
+    suga_engine_config config = {.guard_state_path = "", .metrics_out = stderr};
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_engine_init(&e, &suga_main_table, &config, &ctx), SUGA_OK, "%s", ctx.error);
+    json_t *d = call_ok("debug.diagnostics", NULL);
+    json_t *engine = json_object_get(d, "engine");
+    cr_assert(json_is_object(engine));
+    json_t *guard = json_object_get(engine, "guard");
+    cr_expect_str_eq(str_field(guard, "level"), "ok");
+    cr_expect_eq(int_field(json_object_get(guard, "budget"), "requests"), 1000000);
+    json_decref(d);
+    cr_assert_eq(suga_engine_shutdown(&e, &ctx), SUGA_OK, "%s", ctx.error);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "suga_ops.h" /* the test table, prefix mod_ */
 
@@ -14,6 +15,39 @@ suga_status plain_ping(suga_ctx *ctx, const suga_args_plain_ping *args, json_t *
     (void)args;
     *result = json_string("pong");
     return SUGA_OK;
+}
+
+/* resilient.*: each fails with `failure_status` while `failures_left` > 0, counting its calls. */
+static int failures_left, handler_calls;
+static suga_status failure_status = SUGA_E_UNAVAILABLE;
+
+static suga_status fail_or_count(suga_ctx *ctx, json_t **result)
+{
+    handler_calls++;
+    if (failures_left > 0) {
+        failures_left--;
+        return suga_fail(ctx, failure_status, "upstream down (%d more failures)", failures_left);
+    }
+    *result = json_integer(handler_calls);
+    return SUGA_OK;
+}
+
+suga_status resilient_flaky(suga_ctx *ctx, const suga_args_resilient_flaky *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
+}
+
+suga_status resilient_write(suga_ctx *ctx, const suga_args_resilient_write *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
+}
+
+suga_status resilient_fragile(suga_ctx *ctx, const suga_args_resilient_fragile *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
 }
 
 static bool mapped(const char *module)
@@ -247,4 +281,109 @@ Test(result_cache, entries_expire_after_ttl)
     json_decref(r);
     cr_expect_eq(state_of("lazy_cached")->loads, 2, "60 s: expired");
     suga_modules_set_clock(NULL);
+}
+
+/* ---- retry and circuit breakers (spec: retry, breaker; limits.breakers) ---- */
+
+static void resilient_reset(int failures, suga_status status)
+{
+    failures_left = failures;
+    handler_calls = 0;
+    failure_status = status;
+}
+
+Test(resilience, an_idempotent_operation_is_retried_until_it_succeeds)
+{
+    resilient_reset(2, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "resilient.flaky", NULL, &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(handler_calls, 3, "two failures, then the third try succeeds");
+    cr_expect_eq(json_integer_value(r), 3);
+    json_decref(r);
+}
+
+Test(resilience, retries_stop_at_the_declared_attempts)
+{
+    resilient_reset(5, SUGA_E_IO);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_expect_eq(call(&ctx, "resilient.flaky", NULL, &r), SUGA_E_IO);
+    cr_expect_eq(handler_calls, 3, "attempts: 3 counts every try");
+    cr_expect_str_eq(ctx.error, "upstream down (2 more failures)", "the last try's message");
+}
+
+Test(resilience, non_idempotent_operations_and_caller_errors_are_not_retried)
+{
+    resilient_reset(1, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_expect_eq(call(&ctx, "resilient.write", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 1, "a write is not idempotent: running it twice could do it twice");
+    resilient_reset(1, SUGA_E_BUDGET);
+    cr_expect_eq(call(&ctx, "resilient.flaky", NULL, &r), SUGA_E_BUDGET);
+    cr_expect_eq(handler_calls, 1, "not the dependency's failure: retrying cannot help");
+}
+
+Test(resilience, no_retry_past_the_deadline)
+{
+    resilient_reset(2, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ctx.deadline_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000; /* now: no time left */
+    json_t *r = NULL;
+    cr_expect_eq(suga_table_call_json(&mod_main_table, &ctx, "resilient.flaky", 15, NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 1);
+}
+
+static int64_t breaker_now;
+static int64_t breaker_clock(void)
+{
+    return breaker_now;
+}
+
+Test(resilience, an_open_breaker_answers_at_once_and_recovers_after_the_cooldown)
+{
+    breaker_now = 1000000;
+    suga_modules_set_clock(breaker_clock);
+    resilient_reset(2, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_expect_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_E_UNAVAILABLE);
+    /* failure_threshold 2: open now, so the handler is not called */
+    cr_expect_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 2);
+    cr_expect(strstr(ctx.error, "circuit breaker 'upstream' is open"), "%s", ctx.error);
+    breaker_now += 999; /* cooldown_seconds: 1 */
+    cr_expect_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 2, "still open 1 ms before the cooldown ends");
+    breaker_now += 1;
+    cr_assert_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(handler_calls, 3, "half-open: one trial call goes through, and closes it");
+    json_decref(r);
+    cr_assert_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_OK, "%s", ctx.error);
+    json_decref(r);
+    cr_expect_eq(mod_main_table.breaker_states[0].trips, 1);
+    suga_modules_set_clock(NULL);
+}
+
+Test(modules, dependencies_load_first_and_stay_while_a_dependent_is_loaded)
+{
+    const suga_module_state *base = state_of("lazy_base"), *top = state_of("lazy_top");
+    uint64_t base_loads = base->loads;
+    cr_assert_not(mapped("lazy_base"));
+    echo_ok("lazy_top.echo");
+    cr_expect(mapped("lazy_top") && mapped("lazy_base"), "lazy_top depends on lazy_base: both loaded");
+    cr_expect_eq(base->loads, base_loads + 1);
+    echo_ok("lazy_base.echo");
+    cr_expect(mapped("lazy_base"), "unload: immediate, but lazy_top (loaded) depends on it");
+    uint32_t base_index = (uint32_t)(base - mod_main_table.module_states);
+    cr_expect_eq(suga_module_unload(&mod_main_table, base_index), SUGA_E_STATE);
+    cr_assert_eq(suga_table_end_invocation(&mod_main_table), SUGA_OK);
+    cr_expect_not(mapped("lazy_top"), "deferred: unloaded at the end of the invocation");
+    cr_expect_not(mapped("lazy_base"), "and then nothing keeps its dependency");
+    cr_expect_eq(top->handle, NULL);
 }

@@ -1,6 +1,7 @@
 /* suga-inspect and suga, run as a user would run them. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proc.h"
@@ -146,4 +147,56 @@ Test(cli, errors_exit_1_with_the_message)
     r = SUGA("bogus");
     cr_expect_eq(r.status, 2);
     proc_free(&r);
+}
+
+Test(cli, run_goes_through_the_engine_one_invocation_per_request)
+{
+    setenv("LOG_LEVEL", "info", 1);
+    proc_result r = SUGA("run", "{\"fusion\": \"cache_put_get\", \"args\": {\"key\": \"k\", \"value\": 7}}",
+                         "{\"batch\": [{\"op\": \"cache.get\", \"args\": {\"key\": \"k\"}}, {\"op\": \"no.such\"}]}");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out,
+                     "{\"result\":7,\"steps\":[{\"stored\":true,\"ttl\":60,\"evicted\":0},7]}\n"
+                     "{\"results\":[{\"ok\":true,\"result\":7},{\"ok\":false,\"error\":{\"status\":\"not_found\","
+                     "\"message\":\"unknown operation 'no.such'\"}}],\"succeeded\":1,\"failed\":1,\"skipped\":0}\n");
+    /* one log record per request, naming what ran */
+    cr_expect(strstr(r.err, "\"operation\":\"cache_put_get\""), "%s", r.err);
+    cr_expect(strstr(r.err, "\"operation\":\"batch\""), "%s", r.err);
+    proc_free(&r);
+    r = SUGA("run", "{\"op\": \"debug.healt\"}");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "suga: error: request 1: unknown operation 'debug.healt' (did you mean 'debug.health'?) "
+                            "(not_found, HTTP 404)\n"),
+              "%s", r.err);
+    proc_free(&r);
+    r = SUGA("--metrics", "run", "{\"op\": \"utility.timestamp\"}");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "{\"_aws\":"), "EMF line on stderr with --metrics: %s", r.err);
+    proc_free(&r);
+    unsetenv("LOG_LEVEL");
+}
+
+Test(inspect, live_modules_after_requests)
+{
+    setenv("LOG_LEVEL", "error", 1);
+    proc_result r = INSPECT("--json", "--live", "--run", "{\"op\": \"utility.timestamp\"}", "modules");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_array(doc), "%s", r.out);
+    cr_expect_eq(json_array_size(doc), suga_main_table.module_count);
+    cr_expect(json_is_boolean(json_object_get(json_array_get(doc, 0), "loaded")));
+    json_decref(doc);
+    proc_free(&r);
+    r = INSPECT("--run", "{}", "modules");
+    cr_expect_eq(r.status, 2);
+    cr_expect_str_eq(r.err, "suga-inspect: error: --run needs --live (the requests run to show their effect)\n");
+    proc_free(&r);
+    r = INSPECT("--live", "list");
+    cr_expect_eq(r.status, 2);
+    proc_free(&r);
+    r = INSPECT("modules");
+    cr_expect(strstr(r.out, "DEPENDS_ON"), "%s", r.out);
+    cr_expect(strstr(r.out, "config,utility"), "logging depends on config and utility: %s", r.out);
+    proc_free(&r);
+    unsetenv("LOG_LEVEL");
 }

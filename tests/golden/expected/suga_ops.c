@@ -12,11 +12,18 @@
 /* Per-parameter state built on first use (compiled patterns, JSON defaults). */
 static suga_param_cache param_caches[3];
 
+/* Module dependencies (depends_on): indexes of the modules initialised first. */
+static const uint16_t module0_depends_on[] = {1 /* sample */}; /* remote_client */
+
 /* Modules, in name order (suga_op.module indexes this). */
 static const suga_module modules[] = {
-    [0] = {.name = "remote_client", .category = "network", .load = SUGA_LOAD_LAZY, .unload = SUGA_UNLOAD_IDLE, .idle_seconds = 120},
+    [0] = {.name = "remote_client", .category = "network", .load = SUGA_LOAD_LAZY, .unload = SUGA_UNLOAD_IDLE, .idle_seconds = 120,
+           .depends_on = module0_depends_on, .depends_count = 1},
     [1] = {.name = "sample", .category = "testing", .load = SUGA_LOAD_EAGER, .unload = SUGA_UNLOAD_NEVER, .idle_seconds = 0},
 };
+
+/* Module initialisation order: dependencies first, ties by declaration order. */
+static const uint16_t module_init_order[] = {1 /* sample */, 0 /* remote_client */};
 
 /* ---- parameters: one row per argument, interpreted by runtime/args.c ---- */
 
@@ -203,6 +210,7 @@ static const suga_op ops[] = {
         .param_count = 2,
         .args_size = sizeof(suga_args_remote_fetch),
         .essential = true,
+        .breaker_index = UINT16_MAX,
         .source = "spec/remote.yaml:5:3",
     },
     [SUGA_OP_SAMPLE_CACHED] = {
@@ -222,7 +230,7 @@ static const suga_op ops[] = {
         .essential = true,
         .has_cache = true, .cache_ttl = 30,
         .retry_attempts = 3, .retry_backoff_ms = 100,
-        .breaker = "upstream",
+        .breaker = "upstream", .breaker_index = 0,
         .timeout_ms = 2500,
         .source = "spec/sample.yaml:30:3",
     },
@@ -244,6 +252,7 @@ static const suga_op ops[] = {
         .fast_path = true,
         .idempotent = true,
         .essential = true,
+        .breaker_index = UINT16_MAX,
         .source = "spec/sample.yaml:8:3",
     },
     [SUGA_OP_SAMPLE_PING] = {
@@ -259,6 +268,7 @@ static const suga_op ops[] = {
         .args_size = sizeof(suga_args_sample_ping),
         .returns_type = "string",
         .invalidates = op3_invalidates, .invalidate_count = 1,
+        .breaker_index = UINT16_MAX,
         .source = "spec/sample.yaml:25:3",
     },
 };
@@ -318,6 +328,15 @@ static const suga_limits limits = {
     .memory_unload_above_mb = 96, .memory_unload_above_percent = 75,
 };
 
+/* ---- circuit breakers (limits.breakers), in name order: suga_op.breaker_index indexes this ---- */
+
+static const suga_breaker breakers[] = {
+    [0] = {.name = "upstream", .failure_threshold = 3, .cooldown_seconds = 10,
+           .half_open_max_calls = 2, .success_threshold = 2, .source = "spec/sample.yaml:54:5"},
+};
+/* Breaker states: all zero is closed (runtime/breaker.c). */
+static suga_breaker_state breaker_states[1];
+
 /* Call counters, one per operation (written by the dispatcher). */
 static suga_op_stats stats[4];
 
@@ -339,4 +358,6 @@ const suga_table golden_main_table = {
     .stats = stats,
     .module_states = module_states,
     .result_store = &result_store,
+    .breakers = breakers, .breaker_count = 1, .breaker_states = breaker_states,
+    .module_init_order = module_init_order,
 };
