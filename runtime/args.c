@@ -279,32 +279,44 @@ static const char *json_kind(json_t *v)
     }
 }
 
-suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
-                             json_t *args, void *out)
+suga_status suga_collect_args(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
+                              json_t *args, json_t **values)
 {
-    if (args && !json_is_null(args) && !json_is_object(args))
+    if (param_count > SUGA_MAX_PARAMS)
+        return suga_fail(ctx, SUGA_E_INTERNAL, "%s: %u params exceed the format's limit of %u", what,
+                         (unsigned)param_count, SUGA_MAX_PARAMS);
+    memset(values, 0, param_count * sizeof *values);
+    if (!args || json_is_null(args))
+        return SUGA_OK;
+    if (!json_is_object(args))
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: args must be a JSON object, got %s", what, json_kind(args));
-    if (args && json_is_object(args)) {
-        const char *key;
-        json_t *value;
-        json_object_foreach(args, key, value) {
-            bool known = false;
-            for (uint16_t i = 0; i < param_count && !known; i++)
-                known = !strcmp(params[i].name, key);
-            if (!known) {
-                const char *names[SUGA_MAX_PARAMS];
-                for (uint16_t i = 0; i < param_count && i < SUGA_MAX_PARAMS; i++)
-                    names[i] = params[i].name;
-                const char *hint = suga_closest(key, names, param_count);
-                if (hint)
-                    return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unknown arg '%s' (did you mean '%s'?)", what, key, hint);
-                return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unknown arg '%s'", what, key);
-            }
+    /* one pass over the members: each is matched to its param or refused, so no per-param lookup */
+    const char *key;
+    json_t *value;
+    json_object_foreach(args, key, value) {
+        uint16_t i = 0;
+        while (i < param_count && strcmp(params[i].name, key))
+            i++;
+        if (i == param_count) {
+            const char *names[SUGA_MAX_PARAMS];
+            for (uint16_t k = 0; k < param_count; k++)
+                names[k] = params[k].name;
+            const char *hint = suga_closest(key, names, param_count);
+            if (hint)
+                return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unknown arg '%s' (did you mean '%s'?)", what, key, hint);
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unknown arg '%s'", what, key);
         }
+        values[i] = value;
     }
+    return SUGA_OK;
+}
+
+suga_status suga_decode_values(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
+                               json_t *const *values, void *out)
+{
     for (uint16_t i = 0; i < param_count; i++) {
         const suga_param *p = &params[i];
-        json_t *v = args && json_is_object(args) ? json_object_get(args, p->name) : NULL;
+        json_t *v = values[i];
         /* JSON null means "not given", except for `any`, where null is a value */
         if (!v || (json_is_null(v) && p->type != SUGA_T_ANY)) {
             if (p->required)
@@ -322,6 +334,14 @@ suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *
         store(p, v, out);
     }
     return SUGA_OK;
+}
+
+suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
+                             json_t *args, void *out)
+{
+    json_t *values[SUGA_MAX_PARAMS];
+    suga_status st = suga_collect_args(ctx, what, params, param_count, args, values);
+    return st == SUGA_OK ? suga_decode_values(ctx, what, params, param_count, values, out) : st;
 }
 
 suga_status suga_param_schema(const suga_param *p, json_t **out)

@@ -102,39 +102,44 @@ static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const 
     }
 }
 
-/* Decode, validate and call, without the result cache. */
-static suga_status decode_and_call(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
-                                   json_t **result)
+/* A rejected call is still a call: counted, and counted as an error. */
+static suga_status rejected(const suga_table *table, const suga_op *op, suga_status st)
+{
+    table->stats[op->id].calls++;
+    table->stats[op->id].errors++;
+    return st;
+}
+
+/* Decode and validate the values (one per param), then call; no result cache here. */
+static suga_status decode_and_call(const suga_table *table, suga_ctx *ctx, const suga_op *op,
+                                   json_t *const *values, json_t **result)
 {
     if (op->args_size > SUGA_ARGS_BUF_SIZE)
         return suga_fail(ctx, SUGA_E_INTERNAL, "%s: argument struct of %u bytes exceeds the decode buffer", op->name,
                          (unsigned)op->args_size);
     _Alignas(max_align_t) unsigned char buf[SUGA_ARGS_BUF_SIZE];
     memset(buf, 0, op->args_size);
-    suga_status st = suga_decode_args(ctx, op->name, op->params, op->param_count, args, buf);
-    if (st != SUGA_OK) { /* a rejected call is still a call */
-        table->stats[op->id].calls++;
-        table->stats[op->id].errors++;
-        return st;
-    }
+    suga_status st = suga_decode_values(ctx, op->name, op->params, op->param_count, values, buf);
+    if (st != SUGA_OK)
+        return rejected(table, op, st);
     if (op->breaker_index != SUGA_NO_BREAKER || op->retry_attempts > 1)
         return call_resilient(table, ctx, op, buf, result);
     return suga_table_call_id(table, ctx, op->id, buf, result);
 }
 
-/* Cache-first: a hit answers before decoding and before any module is loaded. The result
- * cache is an optimisation, so a failure inside it (no memory for the key or the entry) never
- * fails the call; the call then simply runs uncached. */
+/* Cache-first: a hit answers before decoding and before any module is loaded. The key is the
+ * canonical JSON of `args`. The result cache is an optimisation, so a failure inside it (no
+ * memory for the key or the entry) never fails the call; the call then simply runs uncached. */
 static suga_status call_cached(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
-                               json_t **result)
+                               json_t *const *values, json_t **result)
 {
     char *key = NULL;
     size_t len = 0;
     if (suga_result_cache_key(op, args, &key, &len) != SUGA_OK)
-        return decode_and_call(table, ctx, op, args, result);
+        return decode_and_call(table, ctx, op, values, result);
     suga_status st = suga_result_cache_lookup(table, op, key, len, result);
     if (st != SUGA_OK) {
-        st = decode_and_call(table, ctx, op, args, result);
+        st = decode_and_call(table, ctx, op, values, result);
         if (st == SUGA_OK)
             suga_result_cache_store(table, op, key, len, *result);
     }
@@ -142,15 +147,45 @@ static suga_status call_cached(const suga_table *table, suga_ctx *ctx, const sug
     return st;
 }
 
+static bool op_of_table(const suga_table *table, const suga_op *op)
+{
+    return op >= table->ops && op < table->ops + table->op_count;
+}
+
 suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
                                     json_t **result)
 {
-    if (!table || !ctx || !op || !result || op < table->ops || op >= table->ops + table->op_count)
+    if (!table || !ctx || !op || !result || !op_of_table(table, op))
         return SUGA_E_INVALID_ARG;
     *result = NULL;
+    json_t *values[SUGA_MAX_PARAMS];
+    suga_status st = suga_collect_args(ctx, op->name, op->params, op->param_count, args, values);
+    if (st != SUGA_OK)
+        return rejected(table, op, st);
     if (op->has_cache)
-        return call_cached(table, ctx, op, args, result);
-    return decode_and_call(table, ctx, op, args, result);
+        return call_cached(table, ctx, op, args, values, result);
+    return decode_and_call(table, ctx, op, values, result);
+}
+
+suga_status suga_table_call_op_values(const suga_table *table, suga_ctx *ctx, const suga_op *op,
+                                      json_t *const *values, json_t **result)
+{
+    if (!table || !ctx || !op || !values || !result || !op_of_table(table, op))
+        return SUGA_E_INVALID_ARG;
+    *result = NULL;
+    if (!op->has_cache)
+        return decode_and_call(table, ctx, op, values, result);
+    /* the cache key is the canonical JSON of the arguments: only here is the object built */
+    json_t *args = json_object();
+    for (uint16_t i = 0; args && i < op->param_count; i++)
+        if (values[i] && json_object_set(args, op->params[i].name, values[i])) {
+            json_decref(args);
+            args = NULL;
+        }
+    suga_status st = args ? call_cached(table, ctx, op, args, values, result)
+                          : decode_and_call(table, ctx, op, values, result);
+    json_decref(args);
+    return st;
 }
 
 suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name, size_t len,

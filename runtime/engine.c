@@ -173,7 +173,21 @@ typedef struct request_plan {
     bool essential;          /* false: shed at throttle */
 } request_plan;
 
+/* The request's members, found in one pass over the object (no lookup per key). */
+typedef struct request_members {
+    json_t *op, *fusion, *batch, *args, *stop_on_error, *correlation_id;
+} request_members;
+
 static const char *const REQUEST_KEYS[] = {"op", "fusion", "batch", "args", "stop_on_error", "correlation_id"};
+
+static json_t **member_slot(request_members *m, const char *key)
+{
+    json_t **slots[] = {&m->op, &m->fusion, &m->batch, &m->args, &m->stop_on_error, &m->correlation_id};
+    for (size_t i = 0; i < sizeof REQUEST_KEYS / sizeof *REQUEST_KEYS; i++)
+        if (!strcmp(key, REQUEST_KEYS[i]))
+            return slots[i];
+    return NULL;
+}
 
 static bool fusion_essential(const suga_table *t, const suga_fusion *f)
 {
@@ -209,28 +223,27 @@ static suga_status plan_request(const suga_table *t, suga_ctx *ctx, json_t *requ
     if (!json_is_object(request))
         return suga_fail(ctx, SUGA_E_INVALID_ARG,
                          "request must be a JSON object with \"op\", \"fusion\" or \"batch\"");
+    request_members m = {0};
     const char *key;
     json_t *value;
     json_object_foreach(request, key, value) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof REQUEST_KEYS / sizeof *REQUEST_KEYS; i++)
-            known |= !strcmp(key, REQUEST_KEYS[i]);
-        if (!known) {
+        json_t **slot = member_slot(&m, key);
+        if (!slot) {
             const char *hint = suga_closest(key, REQUEST_KEYS, sizeof REQUEST_KEYS / sizeof *REQUEST_KEYS);
             return suga_fail(ctx, SUGA_E_INVALID_ARG, "request: unknown key '%.64s'%s%s%s", key,
                              hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         }
+        *slot = value;
     }
-    json_t *op = json_object_get(request, "op"), *fusion = json_object_get(request, "fusion"),
-           *batch = json_object_get(request, "batch");
+    json_t *op = m.op, *fusion = m.fusion, *batch = m.batch;
     if (!!op + !!fusion + !!batch != 1)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "request: needs exactly one of \"op\", \"fusion\" and \"batch\"");
-    json_t *correlation = json_object_get(request, "correlation_id");
+    json_t *correlation = m.correlation_id;
     if (correlation && (!json_is_string(correlation) || json_string_length(correlation) > 128))
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "request: \"correlation_id\" must be a string of at most 128 bytes");
     if (correlation && !ctx->correlation_id)
         ctx->correlation_id = json_string_value(correlation);
-    plan->args = json_object_get(request, "args");
+    plan->args = m.args;
     if (batch) { /* the batch runner checks the rest of the shape, with its own messages */
         if (plan->args)
             return suga_fail(ctx, SUGA_E_INVALID_ARG, "request: a batch takes no \"args\" (each item has its own)");
@@ -239,7 +252,7 @@ static suga_status plan_request(const suga_table *t, suga_ctx *ctx, json_t *requ
         plan->essential = !json_is_array(batch) || batch_essential(t, batch);
         return SUGA_OK;
     }
-    if (json_object_get(request, "stop_on_error"))
+    if (m.stop_on_error)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "request: \"stop_on_error\" applies to batches only");
     json_t *name = op ? op : fusion;
     if (!json_is_string(name))
@@ -345,36 +358,38 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     }
     double duration = monotonic_ms() - t0;
     uint64_t hits = suga_result_cache_hit_count() - hits_before;
+    /* counts go to the registry once per invocation (record_counts); each latency is a value */
     e->requests++;
-    suga_metrics *m = suga_metrics_default();
-    suga_metrics_record(m, "invocations", 1, "Count", NULL);
-    suga_metrics_record(m, "latency", duration, "Milliseconds", NULL);
-    if (st != SUGA_OK) {
-        e->request_errors++;
-        suga_metrics_record(m, "errors", 1, "Count", NULL);
-    }
-    if (hits)
-        suga_metrics_record(m, "cache_hits", (double)hits, "Count", NULL);
+    e->request_errors += st != SUGA_OK;
+    e->cache_hits += hits;
+    suga_metrics_record(suga_metrics_default(), "latency", duration, "Milliseconds", NULL);
     log_request(ctx, plan.name, st, duration, hits);
     return st;
 }
 
 /* ---- end of invocation ---- */
 
-static void record_module_activity(suga_engine *e)
+/* What happened since the last end of invocation, as Count metrics (none recorded for zero,
+ * so a quiet metric takes no room in the EMF line). */
+static void record_count(const char *name, uint64_t now, uint64_t *seen)
 {
+    if (now > *seen)
+        suga_metrics_record(suga_metrics_default(), name, (double)(now - *seen), "Count", NULL);
+    *seen = now;
+}
+
+static void record_counts(suga_engine *e)
+{
+    record_count("invocations", e->requests, &e->requests_seen);
+    record_count("errors", e->request_errors, &e->request_errors_seen);
+    record_count("cache_hits", e->cache_hits, &e->cache_hits_seen);
     uint64_t loads = 0, unloads = 0;
     for (uint32_t m = 0; m < e->table->module_count; m++) {
         loads += e->table->module_states[m].loads;
         unloads += e->table->module_states[m].unloads;
     }
-    suga_metrics *reg = suga_metrics_default();
-    if (loads > e->module_loads_seen)
-        suga_metrics_record(reg, "module_loads", (double)(loads - e->module_loads_seen), "Count", NULL);
-    if (unloads > e->module_unloads_seen)
-        suga_metrics_record(reg, "module_unloads", (double)(unloads - e->module_unloads_seen), "Count", NULL);
-    e->module_loads_seen = loads;
-    e->module_unloads_seen = unloads;
+    record_count("module_loads", loads, &e->module_loads_seen);
+    record_count("module_unloads", unloads, &e->module_unloads_seen);
 }
 
 suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ctx *ctx)
@@ -393,7 +408,7 @@ suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ct
     e->invocations++;
     /* the unloads happen before the metrics are written, so this invocation's line shows them */
     suga_status unloaded = suga_table_end_invocation(e->table);
-    record_module_activity(e);
+    record_counts(e);
     suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), now, e->metrics_namespace,
                                                       e->metrics_out, ctx);
     if (e->guard_path[0] && e->invocations % GUARD_SAVE_EVERY == 0)
@@ -410,7 +425,7 @@ suga_status suga_engine_shutdown(suga_engine *e, suga_ctx *ctx)
     suga_status st = SUGA_OK;
     if (e->guard_path[0])
         st = suga_guard_save(&e->guard, e->guard_path, ctx);
-    record_module_activity(e);
+    record_counts(e);
     suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), e->wall_clock_ms(),
                                                       e->metrics_namespace, e->metrics_out, ctx);
     if (current_engine == e)

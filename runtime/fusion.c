@@ -139,64 +139,55 @@ suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const ch
 
 /* ---- fusion input ---- */
 
-/* Add param `p`'s effective value to `eff`: `v` as given (checked), else its default. The rules
- * are those of suga_decode_args, which writes a C struct where a fusion needs a JSON object. */
-static suga_status add_input(suga_ctx *ctx, const char *what, const suga_param *p, json_t *v, json_t *eff)
+/* The fusion's validated input: one value per fusion param (borrowed from the request, or a
+ * parsed default owned here), so bindings read it by index without building an object. */
+typedef struct fusion_input {
+    json_t *values[SUGA_MAX_PARAMS];
+    json_t *owned[SUGA_MAX_PARAMS]; /* parsed defaults, released with the input */
+    uint16_t count;
+} fusion_input;
+
+static void release_input(fusion_input *in)
 {
-    /* JSON null means "not given", except for `any`, where null is a value */
-    if (!v || (json_is_null(v) && p->type != SUGA_T_ANY)) {
-        if (p->required)
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg '%s' is required", what, p->name);
-        if (!p->has_default)
-            return SUGA_OK; /* absent: a step bound to it leaves its arg out */
-        json_error_t err;
-        json_t *d = json_loads(p->default_json, JSON_DECODE_ANY, &err);
-        if (!d && json_error_code(&err) != json_error_out_of_memory)
-            return suga_fail(ctx, SUGA_E_INTERNAL, "%s: arg '%s': default %s does not parse: %s", what, p->name,
-                             p->default_json ? p->default_json : "(none)", err.text);
-        if (json_object_set_new(eff, p->name, d)) /* steals d, also on failure */
-            return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory applying the default of arg '%s'", what, p->name);
-        return SUGA_OK;
-    }
-    suga_status st = suga_check_value(ctx, what, p, v);
-    if (st != SUGA_OK)
-        return st;
-    if (json_object_set(eff, p->name, v))
-        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory copying arg '%s'", what, p->name);
-    return SUGA_OK;
+    for (uint16_t i = 0; i < in->count; i++)
+        json_decref(in->owned[i]);
 }
 
-/* Validate `input` (an object, or NULL/null = {}) against the fusion's params and build the
- * effective input: given values plus defaults (*out, a new object). */
+/* Validate `input` (an object, or NULL/null = {}) against the fusion's params, with the rules
+ * of operation arguments, and apply defaults. */
 static suga_status effective_input(suga_ctx *ctx, const char *what, const suga_fusion *fusion, json_t *input,
-                                   json_t **out)
+                                   fusion_input *out)
 {
-    if (input && !json_is_null(input) && !json_is_object(input))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: args must be a JSON object, got %s", what, json_kind(input));
-    if (fusion->param_count > SUGA_MAX_PARAMS)
-        return suga_fail(ctx, SUGA_E_INTERNAL, "%s: %u params exceed the format's limit of %u", what,
-                         (unsigned)fusion->param_count, SUGA_MAX_PARAMS);
-    json_t *given = json_is_object(input) ? input : NULL;
-    if (given) {
-        const char *names[SUGA_MAX_PARAMS];
-        for (uint16_t i = 0; i < fusion->param_count; i++)
-            names[i] = fusion->params[i].name;
-        suga_status st = reject_unknown_keys(ctx, what, "arg", given, names, fusion->param_count);
-        if (st != SUGA_OK)
-            return st;
-    }
-    json_t *eff = json_object();
-    if (!eff)
-        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the input", what);
+    out->count = 0;
+    suga_status st = suga_collect_args(ctx, what, fusion->params, fusion->param_count, input, out->values);
+    if (st != SUGA_OK)
+        return st;
+    memset(out->owned, 0, fusion->param_count * sizeof *out->owned);
+    out->count = fusion->param_count;
     for (uint16_t i = 0; i < fusion->param_count; i++) {
         const suga_param *p = &fusion->params[i];
-        suga_status st = add_input(ctx, what, p, given ? json_object_get(given, p->name) : NULL, eff);
-        if (st != SUGA_OK) {
-            json_decref(eff);
-            return st;
+        json_t *v = out->values[i];
+        /* JSON null means "not given", except for `any`, where null is a value */
+        if (!v || (json_is_null(v) && p->type != SUGA_T_ANY)) {
+            out->values[i] = NULL; /* absent: a step bound to it leaves its arg out */
+            if (p->required)
+                return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg '%s' is required", what, p->name);
+            if (!p->has_default)
+                continue;
+            json_error_t err;
+            json_t *d = json_loads(p->default_json, JSON_DECODE_ANY, &err);
+            if (!d && json_error_code(&err) == json_error_out_of_memory)
+                return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory applying the default of arg '%s'", what,
+                                 p->name);
+            if (!d)
+                return suga_fail(ctx, SUGA_E_INTERNAL, "%s: arg '%s': default %s does not parse: %s", what, p->name,
+                                 p->default_json ? p->default_json : "(none)", err.text);
+            out->values[i] = out->owned[i] = d;
+            continue;
         }
+        if ((st = suga_check_value(ctx, what, p, v)) != SUGA_OK)
+            return st;
     }
-    *out = eff;
     return SUGA_OK;
 }
 
@@ -239,8 +230,8 @@ static suga_status follow_path(suga_ctx *ctx, const suga_binding *b, json_t *val
 
 /* The value binding `b` of step `index` gives its arg: a new reference, or NULL (with SUGA_OK)
  * when the arg is left out so that the operation's own default or required rule applies. */
-static suga_status binding_value(suga_ctx *ctx, const suga_binding *b, uint16_t index, json_t *input, json_t *steps,
-                                 json_t **out)
+static suga_status binding_value(suga_ctx *ctx, const suga_fusion *fusion, const suga_binding *b, uint16_t index,
+                                 const fusion_input *input, json_t *const *results, json_t **out)
 {
     *out = NULL;
     switch (b->kind) {
@@ -254,14 +245,19 @@ static suga_status binding_value(suga_ctx *ctx, const suga_binding *b, uint16_t 
         return suga_fail(ctx, SUGA_E_INTERNAL, "the literal of arg '%s' does not parse: %s", b->param, err.text);
     }
     case SUGA_BIND_INPUT:
-        *out = json_incref(json_object_get(input, b->path)); /* absent stays NULL: left out */
-        return SUGA_OK;
+        for (uint16_t i = 0; i < fusion->param_count; i++)
+            if (!strcmp(fusion->params[i].name, b->path)) {
+                *out = json_incref(input->values[i]); /* absent stays NULL: left out */
+                return SUGA_OK;
+            }
+        return suga_fail(ctx, SUGA_E_INTERNAL, "arg '%s' is bound to $input.%s, which the fusion does not declare",
+                         b->param, b->path);
     case SUGA_BIND_STEP: {
         if (b->step >= index) /* suga-gen refuses this; a hand-built fusion might not */
             return suga_fail(ctx, SUGA_E_INTERNAL, "arg '%s' is bound to step %u, which does not run before step %u",
                              b->param, (unsigned)b->step, (unsigned)index);
         json_t *v = NULL;
-        suga_status st = follow_path(ctx, b, json_array_get(steps, b->step), &v);
+        suga_status st = follow_path(ctx, b, results[b->step], &v);
         if (st == SUGA_OK)
             *out = json_incref(v);
         return st;
@@ -271,50 +267,52 @@ static suga_status binding_value(suga_ctx *ctx, const suga_binding *b, uint16_t 
     }
 }
 
-/* The args object of step `index`, from its bindings (*out, a new object). */
-static suga_status step_args(suga_ctx *ctx, const suga_fusion_step *step, uint16_t index, json_t *input,
-                             json_t *steps, json_t **out)
+/* The arguments of step `index`, one per param of its operation (new references in values[],
+ * NULL where no binding gives one). */
+static suga_status step_values(suga_ctx *ctx, const suga_fusion *fusion, const suga_op *op, uint16_t index,
+                               const fusion_input *input, json_t *const *results, json_t **values)
 {
-    json_t *args = json_object();
-    if (!args)
-        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the args");
+    const suga_fusion_step *step = &fusion->steps[index];
+    memset(values, 0, op->param_count * sizeof *values);
     for (uint16_t i = 0; i < step->binding_count; i++) {
         const suga_binding *b = &step->bindings[i];
-        json_t *v = NULL;
-        suga_status st = binding_value(ctx, b, index, input, steps, &v);
-        if (st == SUGA_OK && v && json_object_set_new(args, b->param, v)) /* steals v, also on failure */
-            st = suga_fail(ctx, SUGA_E_NOMEM, "out of memory building arg '%s'", b->param);
-        if (st != SUGA_OK) {
-            json_decref(args);
+        uint16_t p = 0;
+        while (p < op->param_count && strcmp(op->params[p].name, b->param))
+            p++;
+        if (p == op->param_count || values[p]) /* suga-gen refuses both; a hand-built fusion might not */
+            return suga_fail(ctx, SUGA_E_INTERNAL, "arg '%s' is not a parameter of %s, or is bound twice", b->param,
+                             op->name);
+        suga_status st = binding_value(ctx, fusion, b, index, input, results, &values[p]);
+        if (st != SUGA_OK)
             return st;
-        }
     }
-    *out = args;
     return SUGA_OK;
 }
 
 /* ---- running a fusion ---- */
 
-/* Run step `index` and append its result (JSON null for none) to `steps`. */
+/* Run step `index`; results[index] gets its result (JSON null for none). */
 static suga_status run_step(const suga_table *table, suga_ctx *ctx, const suga_fusion *fusion, uint16_t index,
-                            json_t *input, json_t *steps)
+                            const fusion_input *input, json_t **results)
 {
     const suga_fusion_step *step = &fusion->steps[index];
+    results[index] = NULL; /* released by the caller whatever happens below */
     if (step->op >= table->op_count) /* a fusion of another table: never run a wrong handler */
         return suga_fail(ctx, SUGA_E_INTERNAL, "operation id %u is not in this table (%u operations)",
                          (unsigned)step->op, (unsigned)table->op_count);
+    const suga_op *op = &table->ops[step->op];
+    if (op->param_count > SUGA_MAX_PARAMS)
+        return suga_fail(ctx, SUGA_E_INTERNAL, "%s has more params than the format allows", op->name);
     ctx->error[0] = '\0'; /* a step failing without a message must not inherit an older one */
-    json_t *args, *res = NULL;
-    suga_status st = step_args(ctx, step, index, input, steps, &args);
-    if (st != SUGA_OK)
-        return st;
-    st = suga_table_call_op_json(table, ctx, &table->ops[step->op], args, &res);
-    json_decref(args);
-    if (st != SUGA_OK)
-        return st;
-    if (json_array_append_new(steps, res ? res : json_null())) /* steals res, also on failure */
-        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory storing the result");
-    return SUGA_OK;
+    json_t *values[SUGA_MAX_PARAMS], *res = NULL;
+    suga_status st = step_values(ctx, fusion, op, index, input, results, values);
+    if (st == SUGA_OK)
+        st = suga_table_call_op_values(table, ctx, op, values, &res);
+    for (uint16_t i = 0; i < op->param_count; i++)
+        json_decref(values[i]);
+    if (st == SUGA_OK)
+        results[index] = res ? res : json_null();
+    return st;
 }
 
 /* Prefix the step's own message with "fusion NAME: step N (OP): ", cutting the step's message
@@ -341,6 +339,9 @@ static suga_status step_failed(const suga_table *table, suga_ctx *ctx, const sug
     return suga_fail(ctx, status, "%s%s", prefix, inner);
 }
 
+/* Fusions this short keep their step results on the stack; longer ones allocate. */
+#define STACK_STEPS 16
+
 suga_status suga_table_run_fusion(const suga_table *table, suga_ctx *ctx, const suga_fusion *fusion, json_t *input,
                                   json_t **result)
 {
@@ -350,25 +351,34 @@ suga_status suga_table_run_fusion(const suga_table *table, suga_ctx *ctx, const 
         return SUGA_E_INVALID_ARG;
     }
     *result = NULL;
-    char what[SUGA_MAX_NAME_LEN + 8];
-    snprintf(what, sizeof what, "fusion %s", fusion->name);
-    json_t *eff = NULL, *steps = NULL;
-    suga_status st = effective_input(ctx, what, fusion, input, &eff);
-    if (st == SUGA_OK && !(steps = json_array()))
-        st = suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", what);
-    for (uint16_t i = 0; st == SUGA_OK && i < fusion->step_count; i++) {
-        st = run_step(table, ctx, fusion, i, eff, steps);
+    char what[SUGA_MAX_NAME_LEN + 8]; /* "fusion NAME", the prefix of input messages */
+    size_t name_len = strnlen(fusion->name, SUGA_MAX_NAME_LEN);
+    memcpy(what, "fusion ", 7);
+    memcpy(what + 7, fusion->name, name_len);
+    what[7 + name_len] = '\0';
+    /* step results in a C array, not a JSON one: bindings read them by index, and only the last
+     * one leaves the fusion, so nothing is allocated here for short fusions */
+    json_t *stack_results[STACK_STEPS]; /* [0, ran) is set by run_step; bindings look back only */
+    json_t **results = stack_results;
+    if (fusion->step_count > STACK_STEPS && !(results = calloc(fusion->step_count, sizeof *results)))
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", what);
+    fusion_input in;
+    suga_status st = effective_input(ctx, what, fusion, input, &in);
+    uint16_t ran = 0;
+    for (; st == SUGA_OK && ran < fusion->step_count; ran++) {
+        st = run_step(table, ctx, fusion, ran, &in, results);
         if (st != SUGA_OK)
-            st = step_failed(table, ctx, fusion, i, st);
+            st = step_failed(table, ctx, fusion, ran, st);
     }
-    if (st == SUGA_OK) {
-        size_t n = json_array_size(steps);
-        *result = json_pack("{s:O, s:O}", "result", n ? json_array_get(steps, n - 1) : json_null(), "steps", steps);
-        if (!*result)
-            st = suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", what);
+    if (st == SUGA_OK && ran > 0 && !json_is_null(results[ran - 1])) {
+        *result = results[ran - 1]; /* handed over: NULL stands for JSON null */
+        results[ran - 1] = NULL;
     }
-    json_decref(eff);
-    json_decref(steps);
+    for (uint16_t i = 0; i < ran; i++)
+        json_decref(results[i]);
+    if (results != stack_results)
+        free(results);
+    release_input(&in);
     return st;
 }
 

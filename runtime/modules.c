@@ -194,18 +194,20 @@ suga_status suga_module_leave(const suga_table *t, const suga_op *op)
     }
 }
 
-suga_status suga_call_id_lazy(const suga_table *t, suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
+suga_status suga_call_id_slow(const suga_table *t, suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
 {
     const suga_op *op = &t->ops[id];
     *result = NULL;
-    suga_status status = suga_module_enter(t, ctx, op);
+    bool lazy = op->lazy_handler != NULL;
+    suga_status status = lazy ? suga_module_enter(t, ctx, op) : SUGA_OK;
     t->stats[id].calls++;
     if (status != SUGA_OK) {
         t->stats[id].errors++;
         return status;
     }
     status = op->invoke(ctx, args, result);
-    suga_module_leave(t, op);
+    if (lazy)
+        suga_module_leave(t, op);
     if (status != SUGA_OK)
         return suga_call_id_failed(t, id, status, result);
     if (op->invalidate_count)

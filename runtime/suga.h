@@ -157,6 +157,8 @@ typedef struct suga_op {
     suga_invoke_fn invoke; /* generated trampoline: casts args to the typed struct */
     void **lazy_handler;   /* lazy modules: where the dlsym'ed handler goes (NULL when not
                             * loaded); eager modules: NULL, the handler is linked in */
+    bool out_of_line;      /* a call by id needs more than the inline path: the module is lazy,
+                            * or a success invalidates cached results (suga_call_id_slow) */
     const suga_param *params;
     uint16_t param_count;
     uint32_t args_size;
@@ -284,12 +286,27 @@ suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const c
  * Used where ids were resolved at generation time (fusion steps) and by batch requests. */
 suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
                                     json_t **result);
+/* The same with the arguments as one value per parameter of `op` (op->param_count slots,
+ * borrowed, NULL = not given), as suga_collect_args makes them: what a fusion step has, without
+ * building an object only to take it apart again. */
+suga_status suga_table_call_op_values(const suga_table *table, suga_ctx *ctx, const suga_op *op,
+                                      json_t *const *values, json_t **result);
 
 /* Decode and validate JSON arguments into the op's typed struct (`out` has op->args_size
  * bytes, zeroed by the caller: absent optional fields stay 0). On failure ctx->error reads e.g.
  *   cache.set: arg 'ttl' must be an integer in [0, 86400], got "x"                      */
 suga_status suga_decode_args(suga_ctx *ctx, const char *what, const suga_param *params,
                              uint16_t param_count, json_t *args, void *out);
+
+/* The two halves of suga_decode_args, for callers that have the values without an object
+ * (fusion steps). suga_collect_args maps the members of `args` (an object, or NULL/null = none)
+ * onto the params: values[i] (param_count slots, borrowed) is the member named params[i].name or
+ * NULL; an unknown member is refused with a did-you-mean. suga_decode_values checks each value
+ * (NULL = not given: the default, or "required") and writes the struct. */
+suga_status suga_collect_args(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
+                              json_t *args, json_t **values);
+suga_status suga_decode_values(suga_ctx *ctx, const char *what, const suga_param *params, uint16_t param_count,
+                               json_t *const *values, void *out);
 
 /* Check one value against one parameter's rules (type, bounds, max_len, pattern, enum values).
  * `what` names the owner in the message ("cache.set"). suga-gen uses this same function to check
@@ -361,8 +378,9 @@ suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_
                                  json_t **result);
 /* Clear the cached results of the operations `writer` invalidates (spec: invalidates). */
 suga_status suga_result_cache_invalidate(const suga_table *table, const suga_op *writer);
-/* Internal: the call path of operations in lazy modules (load, call, unload policy). */
-suga_status suga_call_id_lazy(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
+/* Internal: the call path of operations marked out_of_line: a lazy module (load, call, unload
+ * policy) and invalidation of cached results after a success. */
+suga_status suga_call_id_slow(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                               json_t **result);
 /* Internal: the handler returned `status`; counts the error and drops any partial result. */
 suga_status suga_call_id_failed(const suga_table *table, uint32_t id, suga_status status, json_t **result);
@@ -372,15 +390,13 @@ static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *
 {
     if (__builtin_expect(!table || !ctx || !args || !result || id >= table->op_count, 0))
         return suga_call_id_refused(table, ctx, id, args, result);
-    if (table->ops[id].lazy_handler) /* a lazy module: load it if needed, count the call */
-        return suga_call_id_lazy(table, ctx, id, args, result);
+    if (table->ops[id].out_of_line) /* lazy module, or cached results to invalidate */
+        return suga_call_id_slow(table, ctx, id, args, result);
     *result = NULL;
     suga_status status = table->ops[id].invoke(ctx, args, result);
     table->stats[id].calls++;
     if (__builtin_expect(status != SUGA_OK, 0))
         return suga_call_id_failed(table, id, status, result);
-    if (__builtin_expect(table->ops[id].invalidate_count != 0, 0))
-        suga_result_cache_invalidate(table, &table->ops[id]);
     return SUGA_OK;
 }
 

@@ -72,8 +72,11 @@ typedef struct suga_engine {
     suga_engine_init_info init;
     bool init_recorded;    /* the Init phase's GB-seconds went to the guard */
     uint64_t invocations;  /* ended with suga_engine_end_invocation */
-    uint64_t requests, request_errors;
-    uint64_t module_loads_seen, module_unloads_seen; /* sums at the last end of invocation */
+    uint64_t requests, request_errors, cache_hits; /* since the engine started */
+    /* the counts above, and the modules' loads and unloads, at the last end of invocation: the
+     * metrics of an invocation are the differences */
+    uint64_t requests_seen, request_errors_seen, cache_hits_seen;
+    uint64_t module_loads_seen, module_unloads_seen;
 } suga_engine;
 
 /* Start the engine over `table`: the guard (budgets from table->limits; resumed from the state

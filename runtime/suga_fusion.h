@@ -35,8 +35,9 @@ suga_status suga_table_find_fusion(const suga_table *table, const char *name, si
 /* Run `fusion`, whose step ids index table->ops (a fusion of that table, or one built against
  * it). `input` is a JSON object or NULL (= {}), validated against fusion->params with the rules
  * of operation arguments (messages start with "fusion NAME: "); it is borrowed.
- * On success *result (a new reference) is {"result": <last step's result>, "steps": [<each
- * step's result>]}, with JSON null for a step that returned none. On failure *result is NULL,
+ * On success *result (a new reference, NULL = JSON null) is the last step's result: a fusion
+ * answers like the one operation it stands for; the earlier results are only what later steps
+ * bind to ($steps.N.result...), kept in a C array, not built into the answer. On failure *result is NULL,
  * and for a failing step the message reads "fusion NAME: step N (OP): <the step's message>". */
 suga_status suga_table_run_fusion(const suga_table *table, suga_ctx *ctx, const suga_fusion *fusion, json_t *input,
                                   json_t **result);

@@ -198,7 +198,7 @@ Test(engine, a_fusion_and_a_batch_are_one_record_each)
     cr_assert_eq(request(&ctx, "{\"fusion\": \"cache_put_get\", \"args\": {\"key\": \"f\", \"value\": [1, 2]}}", &r),
                  SUGA_OK, "%s", ctx.error);
     json_t *want = json_pack("[i, i]", 1, 2);
-    cr_expect(json_equal(json_object_get(r, "result"), want));
+    cr_expect(json_equal(r, want), "a fusion's result is its last step's");
     json_decref(want);
     json_decref(r);
     cr_assert_eq(request(&ctx,

@@ -156,7 +156,7 @@ Test(cli, run_goes_through_the_engine_one_invocation_per_request)
                          "{\"batch\": [{\"op\": \"cache.get\", \"args\": {\"key\": \"k\"}}, {\"op\": \"no.such\"}]}");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_str_eq(r.out,
-                     "{\"result\":7,\"steps\":[{\"stored\":true,\"ttl\":60,\"evicted\":0},7]}\n"
+                     "7\n"
                      "{\"results\":[{\"ok\":true,\"result\":7},{\"ok\":false,\"error\":{\"status\":\"not_found\","
                      "\"message\":\"unknown operation 'no.such'\"}}],\"succeeded\":1,\"failed\":1,\"skipped\":0}\n");
     /* one log record per request, naming what ran */
