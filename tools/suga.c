@@ -32,8 +32,8 @@ static const char USAGE[] =
     "                       {\"batch\": [{\"op\"|\"fusion\": ..., \"args\": ...}, ...], \"stop_on_error\": false}\n"
     "                     one result line per request; '-' reads one request per line from stdin\n"
     "  -p, --pretty       indent the results\n"
-    "  -l, --live         run: after each invocation also print the modules' live state (loaded,\n"
-    "                     loads, unloads, calls in flight, cache hits without a load)\n"
+    "  -l, --live         run: after each invocation also print the lazy modules' live state\n"
+    "                     (loaded, loads, unloads, calls in flight, cache hits without a load)\n"
     "  -m, --metrics      run: write the CloudWatch EMF metric lines to stderr (default: dropped)\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -101,6 +101,26 @@ static double monotonic_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* --live: the lazy modules' state (eager ones are linked in: always loaded, nothing to watch) */
+static void print_lazy_modules(const options *o, const suga_table *table)
+{
+    json_t *modules = NULL, *lazy = json_array();
+    if (lazy && suga_describe_modules_live(table, &modules) == SUGA_OK) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(modules, i, m) {
+            if (table->modules[i].load == SUGA_LOAD_LAZY)
+                json_array_append(lazy, m);
+        }
+        json_t *live = json_pack("{s:O}", "lazy_modules", lazy);
+        if (live)
+            print_json(o, live);
+        json_decref(live);
+    }
+    json_decref(modules);
+    json_decref(lazy);
+}
+
 /* One invocation: the request, its result line, the end-of-invocation policies, --live. */
 static int run_one(const options *o, suga_engine *engine, const char *text, unsigned index)
 {
@@ -130,14 +150,8 @@ static int run_one(const options *o, suga_engine *engine, const char *text, unsi
     suga_ctx_init(&end);
     if (suga_engine_end_invocation(engine, monotonic_ms() - t0, &end) != SUGA_OK)
         print_error("end of invocation: ", end.error);
-    if (o->live) {
-        json_t *modules = NULL;
-        if (suga_describe_modules_live(engine->table, &modules) == SUGA_OK) {
-            json_t *live = json_pack("{s:o}", "live_modules", modules);
-            print_json(o, live);
-            json_decref(live);
-        }
-    }
+    if (o->live)
+        print_lazy_modules(o, engine->table);
     return rc;
 }
 
