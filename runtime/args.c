@@ -261,9 +261,14 @@ static suga_status store_default(suga_ctx *ctx, const char *what, const suga_par
     }
 }
 
-static const char *json_kind(json_t *v)
+/* "an object", "null" ...: what a JSON value is, for messages that must not echo input. */
+const char *suga_json_kind(const json_t *v)
 {
+    if (!v) /* a NULL request */
+        return "nothing";
     switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
     case JSON_ARRAY:
         return "an array";
     case JSON_STRING:
@@ -275,7 +280,7 @@ static const char *json_kind(json_t *v)
     case JSON_FALSE:
         return "a boolean";
     default:
-        return "a value";
+        return "null";
     }
 }
 
@@ -289,7 +294,7 @@ suga_status suga_collect_args(suga_ctx *ctx, const char *what, const suga_param 
     if (!args || json_is_null(args))
         return SUGA_OK;
     if (!json_is_object(args))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: args must be a JSON object, got %s", what, json_kind(args));
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: args must be a JSON object, got %s", what, suga_json_kind(args));
     /* one pass over the members: each is matched to its param or refused, so no per-param lookup */
     const char *key;
     json_t *value;

@@ -4,6 +4,7 @@
  * The admit and record paths are a bounds check and a few integer updates: no allocation, no
  * clock (now_ms comes from the caller), and a message is formatted only when a call is refused.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,14 +201,8 @@ suga_status suga_breaker_find(const suga_table *t, const char *name, size_t len,
     if (t->breaker_count == 0)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown circuit breaker '%s' (none is declared in limits.breakers)",
                          shown);
-    const char *best = NULL;
-    const char **names = malloc(t->breaker_count * sizeof *names);
-    if (names) { /* without memory there is simply no hint */
-        for (uint32_t i = 0; i < t->breaker_count; i++)
-            names[i] = t->breakers[i].name;
-        best = suga_closest(shown, names, t->breaker_count);
-        free(names);
-    }
+    const char *best =
+        suga_closest_member(shown, t->breakers, t->breaker_count, sizeof *t->breakers, offsetof(suga_breaker, name));
     if (best)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown circuit breaker '%s' (did you mean '%s'?)", shown, best);
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown circuit breaker '%s'", shown);

@@ -6,6 +6,7 @@
  * table; main_table.c binds the short names (suga_lookup, suga_call_json...) to the engine's own.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,14 +52,8 @@ suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const
     memcpy(shown, name, n);
     shown[n] = '\0';
     /* the hint scans every name: fine on this error path, never on the hit path */
-    const char *best = NULL;
-    const char **names = malloc((table->op_count ? table->op_count : 1) * sizeof *names);
-    if (names) { /* without memory there is simply no hint */
-        for (uint32_t i = 0; i < table->op_count; i++)
-            names[i] = table->ops[i].name;
-        best = suga_closest(shown, names, table->op_count);
-        free(names);
-    }
+    const char *best =
+        suga_closest_member(shown, table->ops, table->op_count, sizeof *table->ops, offsetof(suga_op, name));
     if (best)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s' (did you mean '%s'?)", shown, best);
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);

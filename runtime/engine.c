@@ -85,16 +85,21 @@ static suga_status read_memory_mb(const suga_engine_config *config, uint32_t *ou
     return SUGA_OK;
 }
 
-static void choose_guard_path(suga_engine *e, const suga_engine_config *config)
+static suga_status choose_guard_path(suga_engine *e, const suga_engine_config *config, suga_ctx *ctx)
 {
     const char *path = config ? config->guard_state_path : NULL;
     if (!path)
         path = getenv("SUGA_GUARD_STATE_FILE");
     if (!path && getenv("AWS_LAMBDA_FUNCTION_NAME")) /* /tmp is Lambda's only writable place */
         path = "/tmp/suga-guard.json";
-    if (!path || strlen(path) >= sizeof e->guard_path)
+    if (!path)
         path = "";
+    if (strlen(path) >= sizeof e->guard_path)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the guard state file path (SUGA_GUARD_STATE_FILE) must be shorter "
+                                                  "than %zu bytes, got %zu",
+                         sizeof e->guard_path, strlen(path));
     strcpy(e->guard_path, path);
+    return SUGA_OK;
 }
 
 static void resume_guard(suga_engine *e, int64_t now)
@@ -147,7 +152,8 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
     strcpy(fresh.metrics_namespace, ns);
     if ((st = suga_metrics_configure(suga_metrics_default(), table->limits, ctx)) != SUGA_OK)
         return st;
-    choose_guard_path(&fresh, config);
+    if ((st = choose_guard_path(&fresh, config, ctx)) != SUGA_OK)
+        return st;
     resume_guard(&fresh, now);
     for (uint32_t m = 0; m < table->module_count; m++) { /* loads before this engine are not its own */
         fresh.module_loads_seen += table->module_states[m].loads;
@@ -345,6 +351,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     *result = NULL;
     double t0 = monotonic_ms();
     uint64_t hits_before = suga_result_cache_hit_count();
+    const char *caller_correlation_id = ctx->correlation_id; /* the request's may fill it, for this call only */
     request_plan plan = {.name = "(malformed request)", .essential = true};
     suga_status st = plan_request(e->table, ctx, request, &plan);
     if (st == SUGA_OK) {
@@ -364,6 +371,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     e->cache_hits += hits;
     suga_metrics_record(suga_metrics_default(), "latency", duration, "Milliseconds", NULL);
     log_request(ctx, plan.name, st, duration, hits);
+    ctx->correlation_id = caller_correlation_id; /* never left pointing into the request */
     return st;
 }
 

@@ -10,6 +10,7 @@
  * Nothing here adds request-level stages (guard, log record, metrics): those wrap the two entry
  * points once, which is the point of fusing and batching.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,28 +20,6 @@
 
 /* ---- messages ---- */
 
-/* "an object", "null" ...: what a JSON value is, for messages that must not echo input. */
-static const char *json_kind(const json_t *v)
-{
-    if (!v) /* a NULL request */
-        return "nothing";
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
 
 /* Length of the well-formed UTF-8 sequence starting at s (with `left` bytes available), or 0.
  * Needed because messages may quote input cut at a byte count (args.c cuts values at 57 bytes),
@@ -123,18 +102,12 @@ suga_status suga_table_find_fusion(const suga_table *table, const char *name, si
 
 suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name)
 {
-    const char *best = NULL;
-    const char **names = malloc((table->fusion_count ? table->fusion_count : 1) * sizeof *names);
-    if (names) { /* without memory there is simply no hint */
-        for (uint32_t i = 0; i < table->fusion_count; i++)
-            names[i] = table->fusions[i].name;
-        best = suga_closest(name, names, table->fusion_count);
-    }
-    suga_status st = best ? suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown fusion '%.*s' (did you mean '%s'?)",
-                                      (int)SUGA_MAX_NAME_LEN, name, best)
-                          : suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown fusion '%.*s'", (int)SUGA_MAX_NAME_LEN, name);
-    free(names);
-    return st;
+    const char *best = suga_closest_member(name, table->fusions, table->fusion_count, sizeof *table->fusions,
+                                           offsetof(suga_fusion, name));
+    if (best)
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown fusion '%.*s' (did you mean '%s'?)", (int)SUGA_MAX_NAME_LEN,
+                         name, best);
+    return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown fusion '%.*s'", (int)SUGA_MAX_NAME_LEN, name);
 }
 
 /* ---- fusion input ---- */
@@ -213,7 +186,7 @@ static suga_status follow_path(suga_ctx *ctx, const suga_binding *b, json_t *val
         if (!json_is_object(value))
             return suga_fail(ctx, SUGA_E_INVALID_ARG, "cannot bind arg '%s' to %s: %s is %s, not an object", b->param,
                              step_location(b, full, whole, sizeof whole), step_location(b, done, at, sizeof at),
-                             json_kind(value));
+                             suga_json_kind(value));
         json_t *next = json_object_getn(value, field, len);
         if (!next)
             return suga_fail(ctx, SUGA_E_INVALID_ARG, "cannot bind arg '%s' to %s: %s has no field '%.*s'", b->param,
@@ -392,7 +365,7 @@ static suga_status parse_request(suga_ctx *ctx, json_t *request, json_t **items,
 {
     const char *what = "batch request";
     if (!json_is_object(request))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s must be a JSON object, got %s", what, json_kind(request));
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s must be a JSON object, got %s", what, suga_json_kind(request));
     suga_status st = reject_unknown_keys(ctx, what, "key", request, request_keys, 2);
     if (st != SUGA_OK)
         return st;
@@ -401,7 +374,7 @@ static suga_status parse_request(suga_ctx *ctx, json_t *request, json_t **items,
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: 'batch' is required: an array of {\"op\" or \"fusion\", \"args\"}",
                          what);
     if (!json_is_array(batch))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: 'batch' must be an array, got %s", what, json_kind(batch));
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: 'batch' must be an array, got %s", what, suga_json_kind(batch));
     size_t n = json_array_size(batch);
     if (n == 0)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: 'batch' is empty: give 1 to %d items", what, SUGA_BATCH_MAX_ITEMS);
@@ -411,7 +384,7 @@ static suga_status parse_request(suga_ctx *ctx, json_t *request, json_t **items,
     json_t *stop = json_object_get(request, "stop_on_error");
     if (stop && !json_is_null(stop) && !json_is_boolean(stop)) /* null = not given, as for args */
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: 'stop_on_error' must be true or false, got %s", what,
-                         json_kind(stop));
+                         suga_json_kind(stop));
     *items = batch;
     *stop_on_error = json_is_true(stop);
     return SUGA_OK;
@@ -423,7 +396,7 @@ static suga_status dispatch_item(const suga_table *table, suga_ctx *ctx, json_t 
     char what[48];
     snprintf(what, sizeof what, "batch item %zu", index);
     if (!json_is_object(item))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s must be a JSON object, got %s", what, json_kind(item));
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s must be a JSON object, got %s", what, suga_json_kind(item));
     suga_status st = reject_unknown_keys(ctx, what, "key", item, item_keys, 3);
     if (st != SUGA_OK)
         return st;
@@ -433,7 +406,7 @@ static suga_status dispatch_item(const suga_table *table, suga_ctx *ctx, json_t 
     json_t *name = op ? op : fusion;
     if (!json_is_string(name))
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: '%s' must be a string, got %s", what, op ? "op" : "fusion",
-                         json_kind(name));
+                         suga_json_kind(name));
     json_t *args = json_object_get(item, "args");
     const char *s = json_string_value(name);
     size_t len = json_string_length(name);

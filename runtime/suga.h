@@ -316,6 +316,10 @@ suga_status suga_check_value(suga_ctx *ctx, const char *what, const suga_param *
 /* The candidate closest to `word` by edit distance when it is a likely typo, else NULL.
  * Used for "did you mean" hints on unknown operations, arguments and spec keys. */
 const char *suga_closest(const char *word, const char *const *candidates, size_t count);
+/* The same over an array of structs whose `const char *` name is at `offset` (offsetof) in each
+ * `stride`-byte item: no list of names to build, e.g.
+ *   suga_closest_member(w, t->ops, t->op_count, sizeof *t->ops, offsetof(suga_op, name)) */
+const char *suga_closest_member(const char *word, const void *items, size_t count, size_t stride, size_t offset);
 
 /* Describe one parameter's schema as JSON (type, bounds, default...), for inspection. */
 suga_status suga_param_schema(const suga_param *param, json_t **out);

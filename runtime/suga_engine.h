@@ -92,7 +92,8 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
  * {"results", "succeeded", "failed", "skipped"}. On failure ctx->error says why: a malformed
  * request (SUGA_E_INVALID_ARG), an unknown name (SUGA_E_NOT_FOUND), the guard (SUGA_E_BUDGET),
  * or the operation's own error. ctx's request id, correlation id and deadline are used as they
- * are; the request's "correlation_id" fills the correlation id when ctx has none. */
+ * are; the request's "correlation_id" fills the correlation id when ctx has none, for the
+ * duration of the call (ctx is left as it was given). */
 suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, json_t **result);
 
 /* End of one invocation (Lambda: after the response is posted). `billed_ms` is the invocation's

@@ -25,6 +25,10 @@ uint64_t suga_result_cache_hit_count(void);
 suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len);
 suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name);
 
+/* "an object", "a string", "null" ...: what a JSON value is (NULL: "nothing"), for messages
+ * that must not echo the input itself (args.c). */
+const char *suga_json_kind(const json_t *v);
+
 /* Free the lazily built caches of a parameter list (args.c). */
 void suga_params_release(const suga_param *params, uint16_t count);
 

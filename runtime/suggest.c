@@ -29,17 +29,24 @@ static size_t edit_distance(const char *a, const char *b, size_t limit)
     return prev[lb];
 }
 
-const char *suga_closest(const char *word, const char *const *candidates, size_t count)
+const char *suga_closest_member(const char *word, const void *items, size_t count, size_t stride, size_t offset)
 {
     const char *best = NULL;
     size_t best_d = 3; /* at most two edits ... */
     size_t len = strlen(word);
     for (size_t i = 0; i < count; i++) {
-        size_t d = edit_distance(word, candidates[i], 2);
+        const char *candidate;
+        memcpy(&candidate, (const char *)items + i * stride + offset, sizeof candidate);
+        size_t d = candidate ? edit_distance(word, candidate, 2) : best_d;
         if (d < best_d && d * 2 < (len > 1 ? len : 2)) { /* ... and fewer than half the word */
-            best = candidates[i];
+            best = candidate;
             best_d = d;
         }
     }
     return best;
+}
+
+const char *suga_closest(const char *word, const char *const *candidates, size_t count)
+{
+    return suga_closest_member(word, candidates, count, sizeof *candidates, 0);
 }
