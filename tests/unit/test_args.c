@@ -236,8 +236,11 @@ Test(dispatch, call_by_id_and_fast_path)
     cr_expect_eq(json_integer_value(json_object_get(result, "count")), 42);
     cr_expect_eq(golden_main_table.stats[SUGA_OP_SAMPLE_ECHO].calls, before + 1, "call by id is counted");
     json_decref(result);
+    uint64_t calls = golden_main_table.stats[SUGA_OP_SAMPLE_ECHO].calls;
     cr_assert_eq(suga_fast_sample_echo(&ctx, &args, &result), SUGA_OK);
     cr_expect_str_eq(json_string_value(json_object_get(result, "text")), "typed");
+    cr_expect_eq(golden_main_table.stats[SUGA_OP_SAMPLE_ECHO].calls, calls,
+                 "the fast path is a direct call: no lookup, no counters, no module check");
     json_decref(result);
     cr_expect_eq(suga_table_call_id(&golden_main_table, &ctx, SUGA_OP__COUNT, &args, &result), SUGA_E_NOT_FOUND);
     cr_expect_str_eq(ctx.error, "no operation with id 4 (this table has 4)");
