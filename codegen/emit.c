@@ -2,7 +2,7 @@
  *
  *   suga_ops.h     ids, typed argument structs, enum constants, handler prototypes, fast-path
  *                  inline wrappers
- *   suga_ops.c     parameter rows, trampolines, descriptors, fusions, limits, the table
+ *   suga_ops.c     parameter rows, trampolines, descriptors, fusions, limits, routes, the table
  *   suga_lookup.c  the perfect hash: parameters, g, slot map, names, find function, and a
  *                  decoded slot → name listing
  *
@@ -676,11 +676,61 @@ static void emit_limits(FILE *f, const gen_model *m)
             l->max_custom_metrics, l->metric_priority_count, l->memory_unload_above_mb, l->memory_unload_above_percent);
 }
 
+/* One `.op = SUGA_OP_X,` and the source; the route's summary, which the table does not carry,
+ * goes in a comment. */
+static void route_tail(FILE *f, const gen_model *m, const gen_ref *op, gen_loc loc, const char *summary)
+{
+    fputs(", .op = ", f);
+    op_enum(f, m->ops[op->id]);
+    fprintf(f, ", .source = \"%s:%d:%d\"},", loc.file, loc.line, loc.col);
+    if (summary) {
+        fputs(" /* ", f);
+        comment_text(f, summary);
+        fputs(" */", f);
+    }
+    fputc('\n', f);
+}
+
+static void emit_routes(FILE *f, const gen_model *m)
+{
+    if (m->http_route_count) {
+        fputs("/* ---- HTTP routes (spec: routes.http): exact method and path, sorted by method then path\n"
+              " * (runtime/routes.c searches them by bisection) ---- */\n\n",
+              f);
+        fputs("static const suga_http_route http_routes[] = {\n", f);
+        for (size_t i = 0; i < m->http_route_count; i++) {
+            const gen_http_route *r = &m->http_routes[i];
+            fprintf(f, "    [%zu] = {.method = ", i);
+            c_str_or_null(f, r->method);
+            fputs(", .path = ", f);
+            c_str_or_null(f, r->path);
+            route_tail(f, m, &r->op, r->loc, r->summary);
+        }
+        fputs("};\n\n", f);
+    }
+    if (m->alexa_route_count) {
+        fputs("/* ---- Alexa routes (spec: routes.alexa): exact (namespace, name) first, then (namespace, \"*\"),\n"
+              " * then (\"*\", \"*\"); runtime/routes.c takes the first match, the most specific ---- */\n\n",
+              f);
+        fputs("static const suga_alexa_route alexa_routes[] = {\n", f);
+        for (size_t i = 0; i < m->alexa_route_count; i++) {
+            const gen_alexa_route *r = &m->alexa_routes[i];
+            fprintf(f, "    [%zu] = {.namespace_name = ", i);
+            c_str_or_null(f, r->namespace_name);
+            fputs(", .name = ", f);
+            c_str_or_null(f, r->name);
+            route_tail(f, m, &r->op, r->loc, r->summary);
+        }
+        fputs("};\n\n", f);
+    }
+}
+
 static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const gen_emit_options *o)
 {
     banner(f, m, "suga_ops.c",
            "The operation table: parameter rows, trampolines to the handlers, descriptors by id,\n"
-           " * modules, fusions and limits. runtime/dispatch.c and runtime/args.c interpret it.");
+           " * modules, fusions, limits and routes. runtime/dispatch.c and runtime/args.c interpret it;\n"
+           " * runtime/routes.c looks events up in the routes.");
     fputs("#include <stddef.h>\n#include <stdint.h>\n\n#include \"suga_ops.h\"\n\n", f);
     size_t n_caches = count_caches(m);
     if (n_caches)
@@ -692,6 +742,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     emit_fusions(f, m, &caches);
     emit_limits(f, m);
     emit_breakers(f, m);
+    emit_routes(f, m);
     fprintf(f, "/* Call counters, one per operation (written by the dispatcher). */\nstatic suga_op_stats stats[%zu];\n\n",
             m->op_count);
     fprintf(f, "/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */\n"
@@ -717,7 +768,12 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     if (m->limits.breaker_count)
         fprintf(f, "    .breakers = breakers, .breaker_count = %zu, .breaker_states = breaker_states,\n",
                 m->limits.breaker_count);
-    fputs("    .module_init_order = module_init_order,\n};\n", f);
+    fputs("    .module_init_order = module_init_order,\n", f);
+    if (m->http_route_count)
+        fprintf(f, "    .http_routes = http_routes, .http_route_count = %zu,\n", m->http_route_count);
+    if (m->alexa_route_count)
+        fprintf(f, "    .alexa_routes = alexa_routes, .alexa_route_count = %zu,\n", m->alexa_route_count);
+    fputs("};\n", f);
 }
 
 /* ------------------------------------------------------------------ suga_lookup.c */

@@ -146,6 +146,25 @@ typedef struct gen_fusion {
     size_t step_count;
 } gen_fusion;
 
+/* An event route (spec: routes.http, routes.alexa): which operation answers an event. The
+ * shape rules are checked by parse.c; validate.c resolves `op`, refuses duplicates and sorts
+ * the lists into the order the runtime searches them (runtime/routes.c). */
+typedef struct gen_http_route {
+    gen_loc loc;  /* of the route's mapping: the generated `source` */
+    char *method; /* GET, POST, PUT, DELETE, PATCH or HEAD */
+    char *path;   /* exact: "/health" */
+    gen_ref op;
+    char *summary;
+} gen_http_route;
+
+typedef struct gen_alexa_route {
+    gen_loc loc;
+    char *namespace_name; /* "Alexa.Discovery", or "*" (then name is "*" too) */
+    char *name;           /* "Discover", or "*" */
+    gen_ref op;
+    char *summary;
+} gen_alexa_route;
+
 typedef struct gen_limits {
     gen_loc loc;
     uint64_t requests_per_month;
@@ -170,6 +189,10 @@ typedef struct gen_model {
     size_t fusion_count;
     gen_limits limits;
     bool has_limits;
+    gen_http_route *http_routes; /* all files, in input order; sorted by validate (method, path) */
+    size_t http_route_count;
+    gen_alexa_route *alexa_routes; /* sorted by validate: exact, then (namespace, *), then (*, *) */
+    size_t alexa_route_count;
     char **inputs; /* display names of the input files, in command-line order */
     size_t input_count;
     /* built by validate: every operation sorted by full name (index = id) */

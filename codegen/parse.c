@@ -29,7 +29,8 @@ enum { MAX_VALUE_DEPTH = 32, VALUE_NODE_BUDGET = 100000 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits"};
+static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits",
+                                       "routes"};
 static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category", "depends_on"};
 static const char *const OP_KEYS[] = {"summary", "handler", "params", "returns", "fast_path", "cache",
                                       "retry", "breaker", "idempotent", "timeout_ms", "essential",
@@ -48,6 +49,12 @@ static const char *const MEMORY_KEYS[] = {"unload_above_mb", "unload_above_perce
 static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_per_month",
                                              "warn_percent", "throttle_percent", "block_percent"};
 static const char *const METRICS_KEYS[] = {"max_custom_metrics", "priorities"};
+static const char *const ROUTES_KEYS[] = {"http", "alexa"};
+static const char *const HTTP_ROUTE_KEYS[] = {"method", "path", "op", "summary"};
+static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary"};
+/* The methods a route may name. Methods are case-sensitive (RFC 9110), so only these spellings. */
+static const char *const HTTP_METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
+enum { MAX_ROUTE_PATH = 256, MAX_ALEXA_NAME = 64 };
 
 /* ------------------------------------------------------------------ nodes and positions */
 
@@ -1139,17 +1146,225 @@ static void parse_limits(parser *p, yaml_node_t *map)
     }
 }
 
+/* ------------------------------------------------------------------ routes */
+
+static bool parse_method(parser *p, yaml_node_t *n, char **out)
+{
+    char *s;
+    if (!read_string(p, n, "method", &s))
+        return false;
+    for (size_t i = 0; i < COUNT(HTTP_METHODS); i++) {
+        if (!strcmp(s, HTTP_METHODS[i])) {
+            *out = s;
+            return true;
+        }
+    }
+    /* the hint is taken on the upper-cased word, so that 'get' suggests 'GET' */
+    char *up = gen_strdup(&p->m->arena, s), hint[96];
+    for (char *c = up; *c; c++)
+        *c = *c >= 'a' && *c <= 'z' ? (char)(*c - 'a' + 'A') : *c;
+    ERR(p, n, "'method' must be one of GET, POST, PUT, DELETE, PATCH, HEAD, got '%s'%s", s,
+        gen_did_you_mean(hint, sizeof hint, up, HTTP_METHODS, COUNT(HTTP_METHODS)));
+    return false;
+}
+
+static bool path_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+           c == '.' || c == '-';
+}
+
+/* An exact path, compared byte for byte with the request's: nothing is decoded or normalised at
+ * run time, so a path that could never arrive as written (a query, a wildcard, '%', a trailing
+ * '/', '//', a '.' or '..' segment) is refused here rather than silently never matched. */
+static bool parse_route_path(parser *p, yaml_node_t *n, char **out)
+{
+    char *s;
+    if (!read_string(p, n, "path", &s))
+        return false;
+    size_t len = strlen(s);
+    const char *bad = s;
+    while (*bad && path_char(*bad))
+        bad++;
+    if (s[0] != '/') {
+        ERR(p, n, "path '%s' must start with '/'", s);
+    } else if (len > MAX_ROUTE_PATH) {
+        ERR(p, n, "path %s is %zu bytes long; at most %d are allowed", describe(p, n), len, MAX_ROUTE_PATH);
+    } else if (strchr(s, '?')) {
+        ERR(p, n, "path '%s' has a query string: routes match the path alone (the caller strips '?' and what follows)",
+            s);
+    } else if (strchr(s, '*')) {
+        ERR(p, n, "path '%s' has a '*': HTTP routes match exact paths, there are no wildcards", s);
+    } else if (*bad) {
+        char found[16];
+        if (*bad > ' ' && *bad < 0x7f)
+            snprintf(found, sizeof found, "'%c'", *bad);
+        else
+            snprintf(found, sizeof found, "byte 0x%02x", (unsigned char)*bad);
+        ERR(p, n, "path '%s' may only contain letters, digits, '/', '_', '.' and '-' (found %s)", s, found);
+    } else if (strstr(s, "//")) {
+        ERR(p, n, "path '%s' has an empty segment ('//')", s);
+    } else if (len > 1 && s[len - 1] == '/') {
+        ERR(p, n, "path '%s' ends with '/': the caller strips a trailing '/', so write '%.*s'", s, (int)(len - 1), s);
+    } else if (strstr(s, "/./") || strstr(s, "/../") || (len >= 2 && !strcmp(s + len - 2, "/.")) ||
+               (len >= 3 && !strcmp(s + len - 3, "/.."))) {
+        ERR(p, n, "path '%s' has a '.' or '..' segment (paths are matched as sent, never normalised)", s);
+    } else {
+        *out = s;
+        return true;
+    }
+    return false;
+}
+
+/* An Alexa directive namespace or name: '*' (any), or dot-separated words of letters and digits. */
+static bool parse_alexa_name(parser *p, yaml_node_t *n, const char *key, const char *example, char **out)
+{
+    char *s;
+    if (!read_string(p, n, key, &s))
+        return false;
+    if (!strcmp(s, "*")) {
+        *out = s;
+        return true;
+    }
+    if (strchr(s, '*')) {
+        ERR(p, n, "%s '%s' has a '*' in it: a wildcard is '*' alone (any %s); patterns such as 'Alexa.*' are not supported",
+            key, s, key);
+        return false;
+    }
+    size_t len = strlen(s);
+    bool ok = len > 0 && len <= MAX_ALEXA_NAME && s[0] != '.' && s[len - 1] != '.' && !strstr(s, "..");
+    for (const char *c = s; ok && *c; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.';
+    if (!ok) {
+        ERR(p, n, "%s '%s' must be '*' or dot-separated words of letters and digits, such as '%s' (at most %d bytes)", key,
+            s, example, MAX_ALEXA_NAME);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+/* Reports each of `required` missing from the route mapping `n`. */
+static bool route_has(parser *p, yaml_node_t *n, const char *where, const char *const *required, size_t count)
+{
+    bool ok = true;
+    for (size_t i = 0; i < count; i++) {
+        if (!map_get(p, n, required[i])) {
+            ERR(p, n, "%s has no '%s'", where, required[i]);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool parse_route_op(parser *p, yaml_node_t *n, gen_ref *op)
+{
+    op->loc = loc_of(p, n);
+    return read_string(p, n, "op", &op->name);
+}
+
+/* `{method: GET, path: /health, op: debug.health, summary: ...}` */
+static bool parse_http_route(parser *p, yaml_node_t *n, size_t index, gen_http_route *r)
+{
+    memset(r, 0, sizeof *r);
+    r->loc = loc_of(p, n);
+    const char *where = gen_printf(&p->m->arena, "http route %zu", index);
+    if (!expect_map(p, n, where))
+        return false;
+    bool ok = check_map_keys(p, n, HTTP_ROUTE_KEYS, COUNT(HTTP_ROUTE_KEYS), where);
+    ok &= route_has(p, n, where, HTTP_ROUTE_KEYS, 3);
+    yaml_node_t *v;
+    if ((v = map_get(p, n, "method")))
+        ok &= parse_method(p, v, &r->method);
+    if ((v = map_get(p, n, "path")))
+        ok &= parse_route_path(p, v, &r->path);
+    if ((v = map_get(p, n, "op")))
+        ok &= parse_route_op(p, v, &r->op);
+    if ((v = map_get(p, n, "summary")))
+        ok &= read_string(p, v, "summary", &r->summary);
+    return ok;
+}
+
+/* `{namespace: Alexa.Discovery, name: Discover, op: alexa.discover, summary: ...}`; "*" is a
+ * wildcard for the name, or for both (the catch-all). */
+static bool parse_alexa_route(parser *p, yaml_node_t *n, size_t index, gen_alexa_route *r)
+{
+    memset(r, 0, sizeof *r);
+    r->loc = loc_of(p, n);
+    const char *where = gen_printf(&p->m->arena, "alexa route %zu", index);
+    if (!expect_map(p, n, where))
+        return false;
+    bool ok = check_map_keys(p, n, ALEXA_ROUTE_KEYS, COUNT(ALEXA_ROUTE_KEYS), where);
+    ok &= route_has(p, n, where, ALEXA_ROUTE_KEYS, 3);
+    yaml_node_t *v, *name = map_get(p, n, "name");
+    if ((v = map_get(p, n, "namespace")))
+        ok &= parse_alexa_name(p, v, "namespace", "Alexa.Discovery", &r->namespace_name);
+    if (name)
+        ok &= parse_alexa_name(p, name, "name", "Discover", &r->name);
+    if ((v = map_get(p, n, "op")))
+        ok &= parse_route_op(p, v, &r->op);
+    if ((v = map_get(p, n, "summary")))
+        ok &= read_string(p, v, "summary", &r->summary);
+    /* a name only means something within its namespace, so (*, Discover) has no meaning */
+    if (r->namespace_name && r->name && !strcmp(r->namespace_name, "*") && strcmp(r->name, "*")) {
+        ERR(p, name, "%s: namespace '*' needs name '*' (a name is only meaningful within its namespace; the catch-all is {namespace: \"*\", name: \"*\"})",
+            where);
+        ok = false;
+    }
+    return ok;
+}
+
+static size_t route_list(parser *p, yaml_node_t *n, const char *key)
+{
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ERR(p, n, "'%s' of routes must be a sequence of routes, got %s", key, describe(p, n));
+        return 0;
+    }
+    return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+/* `routes: {http: [...], alexa: [...]}`, in any file and any number of files: the lists are
+ * joined, and validate.c checks them as one. */
+static void parse_routes(parser *p, yaml_node_t *map)
+{
+    gen_model *m = p->m;
+    if (!expect_map(p, map, "'routes'"))
+        return;
+    check_map_keys(p, map, ROUTES_KEYS, COUNT(ROUTES_KEYS), "routes");
+    yaml_node_t *n;
+    size_t count;
+    if ((n = map_get(p, map, "http")) && (count = route_list(p, n, "http"))) {
+        gen_http_route *grown = gen_alloc_array(&m->arena, m->http_route_count + count, sizeof *grown);
+        if (m->http_route_count)
+            memcpy(grown, m->http_routes, m->http_route_count * sizeof *grown);
+        m->http_routes = grown;
+        for (size_t i = 0; i < count; i++)
+            if (parse_http_route(p, node_at(p, n->data.sequence.items.start[i]), i, &m->http_routes[m->http_route_count]))
+                m->http_route_count++;
+    }
+    if ((n = map_get(p, map, "alexa")) && (count = route_list(p, n, "alexa"))) {
+        gen_alexa_route *grown = gen_alloc_array(&m->arena, m->alexa_route_count + count, sizeof *grown);
+        if (m->alexa_route_count)
+            memcpy(grown, m->alexa_routes, m->alexa_route_count * sizeof *grown);
+        m->alexa_routes = grown;
+        for (size_t i = 0; i < count; i++)
+            if (parse_alexa_route(p, node_at(p, n->data.sequence.items.start[i]), i,
+                                  &m->alexa_routes[m->alexa_route_count]))
+                m->alexa_route_count++;
+    }
+}
+
 /* ------------------------------------------------------------------ files */
 
 static void parse_root(parser *p, yaml_node_t *root)
 {
     if (root->type != YAML_MAPPING_NODE) {
-        ERR(p, root, "a spec file must be a mapping with 'interface', 'fusions' or 'limits', got %s",
+        ERR(p, root, "a spec file must be a mapping with 'interface', 'fusions', 'limits' or 'routes', got %s",
             describe(p, root));
         return;
     }
     if (map_size(root) == 0) {
-        ERR(p, root, "empty spec: expected 'interface', 'fusions' or 'limits'");
+        ERR(p, root, "empty spec: expected 'interface', 'fusions', 'limits' or 'routes'");
         return;
     }
     check_map_keys(p, root, TOP_KEYS, COUNT(TOP_KEYS), "a spec file");
@@ -1171,6 +1386,8 @@ static void parse_root(parser *p, yaml_node_t *root)
         parse_fusions(p, n);
     if ((n = map_get(p, root, "limits")))
         parse_limits(p, n);
+    if ((n = map_get(p, root, "routes")))
+        parse_routes(p, n);
 }
 
 static void note_input(gen_model *m, const char *display)
@@ -1180,6 +1397,15 @@ static void note_input(gen_model *m, const char *display)
         memcpy(grown, m->inputs, m->input_count * sizeof *grown);
     grown[m->input_count++] = gen_strdup(&m->arena, display);
     m->inputs = grown;
+}
+
+static void yaml_syntax_error(gen_model *m, const char *file, const yaml_parser_t *yp)
+{
+    /* `name: *` (a route wildcard written plainly) reads as an alias to YAML: say what to write */
+    bool alias = yp->context && strstr(yp->context, "alias");
+    gen_error(&m->diag, (gen_loc){file, (int)yp->problem_mark.line + 1, (int)yp->problem_mark.column + 1},
+              "YAML syntax error: %s%s%s%s", yp->problem ? yp->problem : "unknown problem", yp->context ? " " : "",
+              yp->context ? yp->context : "", alias ? " (a plain '*' starts an alias; write a wildcard as \"*\")" : "");
 }
 
 int gen_parse_buffer(gen_model *m, const char *display_name, const unsigned char *data, size_t len)
@@ -1205,15 +1431,13 @@ int gen_parse_buffer(gen_model *m, const char *display_name, const unsigned char
     have_parser = true;
     yaml_parser_set_input_string(&yp, data, len);
     if (!yaml_parser_load(&yp, &doc)) {
-        gen_error(&m->diag, (gen_loc){p.file, (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1},
-                  "YAML syntax error: %s%s%s", yp.problem ? yp.problem : "unknown problem",
-                  yp.context ? " " : "", yp.context ? yp.context : "");
+        yaml_syntax_error(m, p.file, &yp);
         goto done;
     }
     have_doc = true;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        gen_error(&m->diag, (gen_loc){p.file, 1, 1}, "empty spec: expected 'interface', 'fusions' or 'limits'");
+        gen_error(&m->diag, (gen_loc){p.file, 1, 1}, "empty spec: expected 'interface', 'fusions', 'limits' or 'routes'");
         goto done;
     }
     parse_root(&p, root);
@@ -1221,9 +1445,7 @@ int gen_parse_buffer(gen_model *m, const char *display_name, const unsigned char
     /* a second document is almost always a stray '---'; say so rather than ignore it */
     yaml_document_t extra;
     if (!yaml_parser_load(&yp, &extra)) {
-        gen_error(&m->diag, (gen_loc){p.file, (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1},
-                  "YAML syntax error: %s%s%s", yp.problem ? yp.problem : "unknown problem",
-                  yp.context ? " " : "", yp.context ? yp.context : "");
+        yaml_syntax_error(m, p.file, &yp);
     } else {
         yaml_node_t *second = yaml_document_get_root_node(&extra);
         if (second)

@@ -9,6 +9,8 @@
  * - patterns must compile; bounds must be ordered; fast_path needs an eager module;
  * - fusion steps must name known operations, bind every required argument, and only refer to
  *   fusion inputs and earlier steps;
+ * - routes must name known operations and be unique (method and path; namespace and name); they
+ *   are sorted into the order runtime/routes.c searches them;
  * - at most SUGA_MAX_OPERATIONS operations; ids are assigned in name order (deterministic).
  */
 #include <ctype.h>
@@ -748,6 +750,84 @@ static void check_fusions(gen_model *m)
     }
 }
 
+/* ------------------------------------------------------------------ routes */
+
+/* Resolves a route's `op` to an id; false (after the error) when it names no operation. */
+static bool resolve_route_op(gen_model *m, const char *route, gen_ref *ref)
+{
+    gen_op *op = find_op(m, ref->name);
+    if (op) {
+        ref->id = op->id;
+        return true;
+    }
+    const char **names = gen_alloc_array(&m->arena, m->op_count ? m->op_count : 1, sizeof *names);
+    for (size_t i = 0; i < m->op_count; i++)
+        names[i] = m->ops[i]->full_name;
+    char hint[96];
+    gen_error(&m->diag, ref->loc, "%s: unknown operation '%s'%s", route, ref->name,
+              gen_did_you_mean(hint, sizeof hint, ref->name, names, m->op_count));
+    return false;
+}
+
+static int cmp_http_route(const void *a, const void *b)
+{
+    const gen_http_route *x = a, *y = b;
+    int c = strcmp(x->method, y->method);
+    return c ? c : strcmp(x->path, y->path);
+}
+
+/* Exact routes first, then (namespace, *), then (*, *): the runtime takes the first match, which
+ * is then the most specific one. */
+static int alexa_rank(const gen_alexa_route *r)
+{
+    return !strcmp(r->namespace_name, "*") ? 2 : !strcmp(r->name, "*") ? 1 : 0;
+}
+
+static int cmp_alexa_route(const void *a, const void *b)
+{
+    const gen_alexa_route *x = a, *y = b;
+    int c = alexa_rank(x) - alexa_rank(y);
+    if (!c)
+        c = strcmp(x->namespace_name, y->namespace_name);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* Routes come from any number of files, in input order: a repeat is reported at the later one. */
+static void check_routes(gen_model *m)
+{
+    for (size_t i = 0; i < m->http_route_count; i++) {
+        gen_http_route *r = &m->http_routes[i];
+        const char *label = gen_printf(&m->arena, "http route %s %s", r->method, r->path);
+        resolve_route_op(m, label, &r->op);
+        for (size_t j = 0; j < i; j++) {
+            const gen_http_route *o = &m->http_routes[j];
+            if (!strcmp(o->method, r->method) && !strcmp(o->path, r->path)) {
+                gen_error(&m->diag, r->loc, "%s is already declared at %s:%d:%d", label, o->loc.file, o->loc.line,
+                          o->loc.col);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < m->alexa_route_count; i++) {
+        gen_alexa_route *r = &m->alexa_routes[i];
+        const char *label = gen_printf(&m->arena, "alexa route (%s, %s)", r->namespace_name, r->name);
+        resolve_route_op(m, label, &r->op);
+        for (size_t j = 0; j < i; j++) {
+            const gen_alexa_route *o = &m->alexa_routes[j];
+            if (!strcmp(o->namespace_name, r->namespace_name) && !strcmp(o->name, r->name)) {
+                gen_error(&m->diag, r->loc, "%s is already declared at %s:%d:%d", label, o->loc.file, o->loc.line,
+                          o->loc.col);
+                break;
+            }
+        }
+    }
+    /* keys are unique once the checks above pass, so the order does not depend on qsort's */
+    if (m->http_route_count)
+        qsort(m->http_routes, m->http_route_count, sizeof *m->http_routes, cmp_http_route);
+    if (m->alexa_route_count)
+        qsort(m->alexa_routes, m->alexa_route_count, sizeof *m->alexa_routes, cmp_alexa_route);
+}
+
 static void check_limits(gen_model *m)
 {
     gen_limits *l = &m->limits;
@@ -780,6 +860,7 @@ int gen_validate(gen_model *m)
     check_identifiers(m);
     check_invalidations(m);
     check_fusions(m);
+    check_routes(m);
     if (m->has_limits)
         check_limits(m);
     if (m->interface_count == 0 && m->input_count > 0 && m->diag.error_count == before)

@@ -336,9 +336,9 @@ static void log_request(const suga_ctx *ctx, const char *operation, suga_status 
     json_t *fields = json_pack("{s:s, s:s, s:f, s:I}", "operation", operation, "status", suga_status_name(st),
                                "duration_ms", duration_ms, "cache_hits", (json_int_t)cache_hits);
     if (fields && st != SUGA_OK) {
-        json_t *message = json_string(ctx->error);
-        if (json_object_set_new(fields, "error", message ? message : json_string("(message not valid UTF-8)")))
-            json_object_del(fields, "error");
+        char message[SUGA_ERROR_MAX];
+        suga_utf8_sanitize(ctx->error, message, sizeof message);
+        json_object_set_new(fields, "error", json_string(message)); /* without it the record still goes */
     }
     suga_log_write(ctx, level, st == SUGA_OK ? "request" : "request failed", fields, NULL);
     json_decref(fields);

@@ -21,47 +21,6 @@
 /* ---- messages ---- */
 
 
-/* Length of the well-formed UTF-8 sequence starting at s (with `left` bytes available), or 0.
- * Needed because messages may quote input cut at a byte count (args.c cuts values at 57 bytes),
- * and jansson refuses strings that are not UTF-8. */
-static size_t utf8_sequence(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF; /* no overlongs, no surrogates */
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF; /* no overlongs, <= U+10FFFF */
-    else
-        return 0;
-    if (left < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* A copy of a ctx message that is valid UTF-8 (each stray byte becomes '?'), for JSON bodies. */
-static void clean_message(const char *msg, char out[SUGA_ERROR_MAX])
-{
-    const unsigned char *s = (const unsigned char *)msg;
-    size_t len = strnlen(msg, SUGA_ERROR_MAX - 1), i = 0;
-    while (i < len) {
-        size_t n = utf8_sequence(s + i, len - i);
-        if (n == 0) {
-            out[i++] = '?';
-        } else {
-            memcpy(out + i, s + i, n);
-            i += n;
-        }
-    }
-    out[len] = '\0';
-}
 
 /* "unknown key 'x' (did you mean 'y'?)" for the first key of `obj` not among `names`; SUGA_OK
  * when every key is known. `noun` is "arg" for inputs (worded as for operations), else "key". */
@@ -436,7 +395,7 @@ static suga_status run_item(const suga_table *table, suga_ctx *ctx, json_t *item
         json_decref(value);
     } else {
         char message[SUGA_ERROR_MAX];
-        clean_message(item_ctx.error, message);
+        suga_utf8_sanitize(item_ctx.error, message, sizeof message);
         *entry = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "status", suga_status_name(st), "message", message);
     }
     if (!*entry)

@@ -41,3 +41,45 @@ suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
     }
     return status;
 }
+
+/* Length of the well-formed UTF-8 sequence starting at s (with `left` bytes available), or 0.
+ * Messages may quote input, and JSON (jansson) accepts only valid UTF-8. */
+static size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF; /* no overlongs, no surrogates */
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF; /* no overlongs, <= U+10FFFF */
+    else
+        return 0;
+    if (left < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void suga_utf8_sanitize(const char *in, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return;
+    const unsigned char *s = (const unsigned char *)(in ? in : "");
+    size_t len = strnlen((const char *)s, size - 1), i = 0;
+    while (i < len) {
+        size_t n = utf8_sequence(s + i, len - i);
+        if (n == 0) {
+            out[i++] = '?';
+        } else {
+            memcpy(out + i, s + i, n);
+            i += n;
+        }
+    }
+    out[len] = '\0';
+}

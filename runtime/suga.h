@@ -62,6 +62,10 @@ typedef struct suga_ctx {
 
 void suga_ctx_init(suga_ctx *ctx);
 
+/* Copy `in` into out[size] (cut at size - 1 bytes), each byte that is not part of well-formed
+ * UTF-8 replaced by '?': a message that quotes input can then go into JSON. */
+void suga_utf8_sanitize(const char *in, char *out, size_t size);
+
 /* Record an error message in ctx and return `status` (so handlers can `return suga_fail(...)`). */
 suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -234,6 +238,12 @@ typedef struct suga_op_stats {
     uint64_t cache_hits; /* answered from the result cache, handler not called */
 } suga_op_stats;
 
+/* Event routes (spec: routes; looked up by runtime/routes.c, suga_routes.h). HTTP routes are
+ * sorted by method, then path (byte order); Alexa routes exact first, then (namespace, "*"),
+ * then ("*", "*"), so the first match is the most specific. */
+typedef struct suga_http_route { const char *method; const char *path; uint16_t op; const char *source; } suga_http_route;
+typedef struct suga_alexa_route { const char *namespace_name; const char *name; uint16_t op; const char *source; } suga_alexa_route; /* "*" = any */
+
 typedef struct suga_table {
     const char *inputs;      /* the spec files this table was generated from */
     const suga_op *ops;
@@ -253,6 +263,8 @@ typedef struct suga_table {
     suga_breaker_state *breaker_states; /* breaker_count entries, mutable */
     const uint16_t *module_init_order;  /* module_count indexes: dependencies first, ties by
                                          * declaration order (initialise in this order) */
+    const suga_http_route *http_routes; uint32_t http_route_count;
+    const suga_alexa_route *alexa_routes; uint32_t alexa_route_count;
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */

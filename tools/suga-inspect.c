@@ -1,8 +1,8 @@
 /* suga-inspect: show what the compiled tables contain (not the YAML they came from).
  *
  * It links the same generated table the engine runs with, so what it prints is what the engine
- * does: ids, hash slots, handlers, modules and their policies, parameter schemas, fusions and
- * limits. --verify re-checks the perfect hash the way the engine uses it.
+ * does: ids, hash slots, handlers, modules and their policies, parameter schemas, fusions,
+ * limits and event routes. --verify re-checks the perfect hash the way the engine uses it.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 
 #include "suga.h"
 #include "suga_engine.h"
+#include "suga_routes.h"
 
 static const char USAGE[] =
     "usage: suga-inspect [--json] [COMMAND]\n"
@@ -28,6 +29,7 @@ static const char USAGE[] =
     "  fusions       fusions with their steps and argument bindings\n"
     "  limits        free-tier and metric budgets, circuit breakers\n"
     "  hash          the perfect hash parameters\n"
+    "  routes        event routes: HTTP (method, path) and Alexa (namespace, name) to operations\n"
     "\n"
     "Options:\n"
     "  -j, --json        machine-readable output (one JSON document)\n"
@@ -239,6 +241,28 @@ static void print_hash(void)
     printf("load factor       %.2f\n", (double)suga_main_table.op_count / h->slot_count);
     printf("bytes             %" PRIu32 " (g + slot map)\n", h->bytes);
     printf("generated from    %s\n", suga_main_table.inputs);
+}
+
+/* In table order, which is the order the lookups search (runtime/routes.c). */
+static void print_routes(void)
+{
+    const suga_table *t = &suga_main_table;
+    printf("%-7s %-32s %-32s %s\n", "METHOD", "PATH", "OPERATION", "DECLARED");
+    for (uint32_t i = 0; i < t->http_route_count; i++) {
+        const suga_http_route *r = &t->http_routes[i];
+        printf("%-7s %-32s %-32s %s\n", r->method, r->path, r->op < t->op_count ? t->ops[r->op].name : "?", r->source);
+    }
+    if (!t->http_route_count)
+        puts("(none)");
+    printf("\n%-24s %-15s %-32s %s\n", "NAMESPACE", "NAME", "OPERATION", "DECLARED");
+    for (uint32_t i = 0; i < t->alexa_route_count; i++) {
+        const suga_alexa_route *r = &t->alexa_routes[i];
+        printf("%-24s %-15s %-32s %s\n", r->namespace_name, r->name, r->op < t->op_count ? t->ops[r->op].name : "?",
+               r->source);
+    }
+    if (!t->alexa_route_count)
+        puts("(none)");
+    printf("\n%u HTTP routes, %u Alexa routes\n", t->http_route_count, t->alexa_route_count);
 }
 
 /* ------------------------------------------------------------------ verify */
@@ -469,18 +493,23 @@ int main(int argc, char **argv)
         const char *name;
         void (*text)(void);
         suga_describe_what json;
+        suga_status (*describe)(const suga_table *, json_t **); /* instead of suga_describe_table */
     } COMMANDS[] = {
         {.name = "list", .text = print_list, .json = SUGA_DESCRIBE_OPERATIONS},
         {.name = "modules", .text = print_modules, .json = SUGA_DESCRIBE_MODULES},
         {.name = "fusions", .text = print_fusions, .json = SUGA_DESCRIBE_FUSIONS},
         {.name = "limits", .text = print_limits, .json = SUGA_DESCRIBE_LIMITS},
         {.name = "hash", .text = print_hash, .json = SUGA_DESCRIBE_HASH},
+        {.name = "routes", .text = print_routes, .describe = suga_describe_routes},
     };
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         if (!strcmp(cmd, COMMANDS[i].name)) {
             if (json) {
                 json_t *doc = NULL;
-                suga_describe_table(&suga_main_table, COMMANDS[i].json, &doc);
+                if (COMMANDS[i].describe)
+                    COMMANDS[i].describe(&suga_main_table, &doc);
+                else
+                    suga_describe_table(&suga_main_table, COMMANDS[i].json, &doc);
                 return emit_json(doc);
             }
             COMMANDS[i].text();

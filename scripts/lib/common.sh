@@ -19,10 +19,13 @@ ensure_packages() {
 }
 
 # Packages to build the engine and its tools (compiler, meson, the libraries suga uses).
-BUILD_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libyaml-dev libcmph-dev libjansson-dev libssl-dev)
+BUILD_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libyaml-dev libcmph-dev libjansson-dev libssl-dev libhttp-parser-dev)
 # Extra packages for the test suites: Criterion, clang + its sanitizer/libFuzzer runtime,
-# python3 for the synthetic-spec generator used by the round-trip test.
-TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev python3)
+# python3 for the synthetic-spec generator and the Lambda Runtime API emulator (tests/fixtures/),
+# python3-yaml for the SAM template check.
+TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev python3 python3-yaml)
+# Extra packages for scripts/package (the Lambda zip) and its test: zip/unzip.
+PACKAGE_PACKAGES=(zip unzip)
 
 # configure_build DIR [meson options...]: set up DIR once, reconfigure when options change.
 configure_build() {

@@ -200,3 +200,40 @@ Test(inspect, live_modules_after_requests)
     proc_free(&r);
     unsetenv("LOG_LEVEL");
 }
+
+Test(inspect, routes_text_and_json)
+{
+    proc_result r = INSPECT("routes");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "GET     /health                          debug.health"), "%s", r.out);
+    char summary[64];
+    snprintf(summary, sizeof summary, "%u HTTP routes, %u Alexa routes\n", suga_main_table.http_route_count,
+             suga_main_table.alexa_route_count);
+    cr_expect(strstr(r.out, summary), "%s", r.out);
+    proc_free(&r);
+    r = INSPECT("--json", "routes");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_object(doc), "%s", r.out);
+    json_t *http = json_object_get(doc, "http");
+    cr_expect_eq(json_array_size(http), suga_main_table.http_route_count);
+    cr_expect_eq(json_array_size(json_object_get(doc, "alexa")), suga_main_table.alexa_route_count);
+    bool health = false;
+    for (size_t i = 0; i < json_array_size(http); i++) {
+        json_t *route = json_array_get(http, i);
+        if (!strcmp(json_string_value(json_object_get(route, "path")), "/health")) {
+            health = true;
+            cr_expect_str_eq(json_string_value(json_object_get(route, "method")), "GET");
+            cr_expect_str_eq(json_string_value(json_object_get(route, "op")), "debug.health");
+        }
+    }
+    cr_expect(health, "GET /health is routed: %s", r.out);
+    json_decref(doc);
+    proc_free(&r);
+    r = INSPECT("routes", "extra");
+    cr_expect_eq(r.status, 2);
+    proc_free(&r);
+    r = INSPECT("--help");
+    cr_expect(strstr(r.out, "  routes "), "%s", r.out);
+    proc_free(&r);
+}

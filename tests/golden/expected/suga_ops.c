@@ -2,7 +2,8 @@
  * DO NOT EDIT: edit the spec files and rebuild.
  *
  * The operation table: parameter rows, trampolines to the handlers, descriptors by id,
- * modules, fusions and limits. runtime/dispatch.c and runtime/args.c interpret it.
+ * modules, fusions, limits and routes. runtime/dispatch.c and runtime/args.c interpret it;
+ * runtime/routes.c looks events up in the routes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -339,6 +340,30 @@ static const suga_breaker breakers[] = {
 /* Breaker states: all zero is closed (runtime/breaker.c). */
 static suga_breaker_state breaker_states[1];
 
+/* ---- HTTP routes (spec: routes.http): exact method and path, sorted by method then path
+ * (runtime/routes.c searches them by bisection) ---- */
+
+static const suga_http_route http_routes[] = {
+    [0] = {.method = "DELETE", .path = "/cache/entry_1.v2-x", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:29:7"},
+    [1] = {.method = "GET", .path = "/", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:28:7"}, /* the root */
+    [2] = {.method = "GET", .path = "/echo", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:26:7"},
+    [3] = {.method = "GET", .path = "/echo/deeper", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:32:7"},
+    [4] = {.method = "HEAD", .path = "/echo", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:27:7"},
+    [5] = {.method = "POST", .path = "/fetch", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:25:7"}, /* a * / in a summary stays inside its comment */
+};
+
+/* ---- Alexa routes (spec: routes.alexa): exact (namespace, name) first, then (namespace, "*"),
+ * then ("*", "*"); runtime/routes.c takes the first match, the most specific ---- */
+
+static const suga_alexa_route alexa_routes[] = {
+    [0] = {.namespace_name = "Alexa", .name = "ReportState", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:37:7"},
+    [1] = {.namespace_name = "Alexa.Discovery", .name = "Discover", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:35:7"},
+    [2] = {.namespace_name = "Alexa.PowerController", .name = "TurnOn", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:39:7"},
+    [3] = {.namespace_name = "Alexa.Discovery", .name = "*", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:36:7"},
+    [4] = {.namespace_name = "Alexa.PowerController", .name = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:38:7"},
+    [5] = {.namespace_name = "*", .name = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:34:7"}, /* catch-all */
+};
+
 /* Call counters, one per operation (written by the dispatcher). */
 static suga_op_stats stats[4];
 
@@ -362,4 +387,6 @@ const suga_table golden_main_table = {
     .result_store = &result_store,
     .breakers = breakers, .breaker_count = 1, .breaker_states = breaker_states,
     .module_init_order = module_init_order,
+    .http_routes = http_routes, .http_route_count = 6,
+    .alexa_routes = alexa_routes, .alexa_route_count = 6,
 };

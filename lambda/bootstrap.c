@@ -1,0 +1,196 @@
+/* bootstrap: the engine as an AWS Lambda custom runtime (provided.al2023).
+ *
+ * Start-up: read the environment, start the engine (free-tier guard, metrics, log level) and
+ * check that every lazy module's shared object is present; a failure is posted to
+ * /runtime/init/error and the process exits, as Lambda expects. Then, for ever: GET the next
+ * event, run it (lambda/events.c), POST the response or the error, and end the invocation
+ * (guard count, one EMF metrics line, unload policies). SIGTERM (sent at shutdown when extensions
+ * are present) ends the loop between invocations: the guard state is saved and pending metrics
+ * are flushed before exiting.
+ *
+ * Nothing on this path loads libcurl or libcrypto: they live in lazy modules.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "logging/suga_logging.h"
+#include "runtime_api.h"
+
+static const char USAGE[] =
+    "usage: bootstrap\n"
+    "\n"
+    "The suga engine as an AWS Lambda custom runtime: it serves invocations from the Lambda\n"
+    "Runtime API at $AWS_LAMBDA_RUNTIME_API until it is stopped (SIGTERM flushes metrics).\n"
+    "Events: {\"op\"|\"fusion\"|\"batch\": ...} requests, Alexa directives and HTTP events\n"
+    "(Function URL / API Gateway), routed by the spec's routes (suga-inspect routes).\n"
+    "\n"
+    "Environment: AWS_LAMBDA_RUNTIME_API (required), AWS_LAMBDA_FUNCTION_MEMORY_SIZE, LOG_LEVEL,\n"
+    "SUGA_MODULE_DIR (lazy modules; default: this program's directory), SUGA_GUARD_STATE_FILE,\n"
+    "SUGA_METRICS_NAMESPACE. See docs/deploy.md.\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Report a start-up failure to Lambda (and to the log), then give up. */
+static int init_failed(suga_rapi *api, const char *type, const char *message)
+{
+    suga_log_write(NULL, SUGA_LOG_ERROR, message, NULL, NULL);
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    if (suga_rapi_error(api, NULL, type, message, &ctx) != SUGA_OK)
+        fprintf(stderr, "bootstrap: cannot report the init error: %s\n", ctx.error);
+    suga_rapi_close(api);
+    return 1;
+}
+
+/* Every lazy module's shared object must be there before the first event: a missing one would
+ * otherwise fail only when its first operation is called, maybe days later. */
+static suga_status check_modules(suga_ctx *ctx)
+{
+    json_t *report = NULL;
+    suga_status st = suga_call_json(ctx, "initialization.check_modules", 28, NULL, &report);
+    if (st != SUGA_OK)
+        return st;
+    if (!json_is_true(json_object_get(report, "ok"))) {
+        char missing[256] = "";
+        size_t i, used = 0;
+        json_t *m;
+        json_array_foreach(json_object_get(report, "modules"), i, m) {
+            if (!json_is_true(json_object_get(m, "present")) && used < sizeof missing)
+                used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "",
+                                         json_string_value(json_object_get(m, "path")));
+        }
+        st = suga_fail(ctx, SUGA_E_UNAVAILABLE, "lazy module missing from the deployment package: %s", missing);
+    }
+    json_decref(report);
+    return st;
+}
+
+/* One invocation: the event through the engine, the reply to the Runtime API. */
+static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_invocation *inv, suga_ctx *api_ctx)
+{
+    if (inv->trace_id[0]) /* X-Ray: the SDKs and the logs read it from the environment */
+        setenv("_X_AMZN_TRACE_ID", inv->trace_id, 1);
+    else
+        unsetenv("_X_AMZN_TRACE_ID");
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    ctx.request_id = inv->request_id;
+    ctx.deadline_ms = inv->deadline_ms;
+    suga_lambda_reply reply = {0};
+    suga_status st;
+    if (inv->deadline_ms && wall_ms() >= inv->deadline_ms) { /* Lambda is about to stop us anyway */
+        suga_fail(&ctx, SUGA_E_STATE, "the invocation's deadline passed before it could start");
+        reply.is_error = true;
+        snprintf(reply.error_type, sizeof reply.error_type, "DeadlineExceeded");
+        st = SUGA_OK;
+    } else {
+        st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &reply);
+    }
+    if (st != SUGA_OK) { /* not even an error reply could be built */
+        reply.is_error = true;
+        snprintf(reply.error_type, sizeof reply.error_type, "%s", suga_lambda_error_type(st));
+    }
+    if (reply.is_error && !strcmp(reply.error_type, "InvalidEvent")) { /* never reached the engine's log */
+        json_t *fields = json_pack("{s:s}", "error_type", reply.error_type);
+        suga_log_write(&ctx, SUGA_LOG_WARNING, ctx.error, fields, NULL);
+        json_decref(fields);
+    }
+    if (reply.is_error)
+        st = suga_rapi_error(api, inv->request_id, reply.error_type, ctx.error, api_ctx);
+    else
+        st = suga_rapi_respond(api, inv->request_id, reply.body, reply.body_len, api_ctx);
+    suga_lambda_reply_free(&reply);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+        fputs(USAGE, help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    double started = monotonic_ms();
+    /* SIGTERM and SIGINT stay blocked except while waiting for an event (runtime_api.h): an
+     * invocation in progress always finishes, and a stop is never missed */
+    struct sigaction sa = {.sa_handler = on_sigterm};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigset_t stop_signals, wait_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGINT);
+
+    suga_rapi api;
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    if (suga_rapi_init(&api, getenv("AWS_LAMBDA_RUNTIME_API"), &ctx) != SUGA_OK) {
+        fprintf(stderr, "bootstrap: %s\n", ctx.error); /* no Runtime API to report to */
+        return 2;
+    }
+    suga_rapi_set_wait_mask(&api, &wait_mask);
+    static suga_engine engine; /* static: the handlers keep a pointer to it (suga_engine_current) */
+    if (suga_engine_init(&engine, &suga_main_table, NULL, &ctx) != SUGA_OK)
+        return init_failed(&api, "Runtime.InvalidConfiguration", ctx.error);
+    if (check_modules(&ctx) != SUGA_OK)
+        return init_failed(&api, "Runtime.MissingModule", ctx.error);
+    /* the Init phase as AWS bills it: process start to the first request for an event */
+    engine.init.duration_ms = monotonic_ms() - started;
+
+    int rc = 0;
+    while (!stop_requested) {
+        suga_rapi_invocation inv;
+        suga_ctx api_ctx;
+        suga_ctx_init(&api_ctx);
+        suga_status st = suga_rapi_next(&api, &inv, &api_ctx);
+        if (st == SUGA_E_STATE && stop_requested)
+            break;
+        if (st != SUGA_OK) { /* the Runtime API is gone or broken: Lambda restarts the sandbox */
+            suga_log_write(NULL, SUGA_LOG_ERROR, api_ctx.error, NULL, NULL);
+            rc = 1;
+            break;
+        }
+        double t0 = monotonic_ms();
+        if (serve(&api, &engine, &inv, &api_ctx) != SUGA_OK)
+            suga_log_write(NULL, SUGA_LOG_ERROR, api_ctx.error, NULL, NULL);
+        suga_ctx end;
+        suga_ctx_init(&end);
+        if (suga_engine_end_invocation(&engine, monotonic_ms() - t0, &end) != SUGA_OK)
+            suga_log_write(NULL, SUGA_LOG_WARNING, end.error, NULL, NULL);
+    }
+    suga_ctx end;
+    suga_ctx_init(&end);
+    if (suga_engine_shutdown(&engine, &end) != SUGA_OK)
+        suga_log_write(NULL, SUGA_LOG_WARNING, end.error, NULL, NULL);
+    suga_rapi_close(&api);
+    suga_table_release(&suga_main_table);
+    return rc;
+}

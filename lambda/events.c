@@ -1,0 +1,252 @@
+/* events.c: Lambda events → engine requests → replies (events.h). Which operation serves an
+ * Alexa directive or an HTTP path is the spec's routing table's decision (runtime/routes.c), so
+ * nothing here names an operation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "runtime_api.h"
+#include "suga_routes.h"
+
+const char *suga_lambda_error_type(suga_status status)
+{
+    switch (status) {
+    case SUGA_E_NOT_FOUND:
+        return "NotFound";
+    case SUGA_E_INVALID_ARG:
+        return "InvalidArgument";
+    case SUGA_E_HANDLER:
+        return "HandlerError";
+    case SUGA_E_NOMEM:
+        return "OutOfMemory";
+    case SUGA_E_STATE:
+        return "InvalidState";
+    case SUGA_E_LIMIT:
+        return "LimitExceeded";
+    case SUGA_E_IO:
+        return "IOError";
+    case SUGA_E_BUDGET:
+        return "BudgetExhausted";
+    case SUGA_E_UNAVAILABLE:
+        return "Unavailable";
+    default:
+        return "InternalError";
+    }
+}
+
+void suga_lambda_reply_free(suga_lambda_reply *reply)
+{
+    if (!reply)
+        return;
+    free(reply->body);
+    reply->body = NULL;
+    reply->body_len = 0;
+}
+
+/* A function error of `type`; the message is already in ctx->error. */
+static suga_status error_reply(suga_lambda_reply *reply, const char *type)
+{
+    reply->is_error = true;
+    snprintf(reply->error_type, sizeof reply->error_type, "%s", type);
+    return SUGA_OK;
+}
+
+/* The payload `value` (consumed; NULL = JSON null), or ResponseTooLarge past Lambda's limit. */
+static suga_status body_reply(suga_lambda_reply *reply, suga_ctx *ctx, json_t *value)
+{
+    char *text = json_dumps(value ? value : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(value);
+    if (!text)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory encoding the response");
+    size_t len = strlen(text);
+    if (len > SUGA_RAPI_MAX_PAYLOAD) {
+        free(text);
+        suga_fail(ctx, SUGA_E_LIMIT, "the response is %zu bytes, over Lambda's limit of %d bytes for a synchronous "
+                                     "invocation (ask for less, or split the batch)",
+                  len, SUGA_RAPI_MAX_PAYLOAD);
+        return error_reply(reply, "ResponseTooLarge");
+    }
+    reply->body = text;
+    reply->body_len = len;
+    return SUGA_OK;
+}
+
+/* Run `request` (borrowed) through the engine: its result, or a function error. */
+static suga_status run_request(suga_engine *e, suga_ctx *ctx, json_t *request, suga_lambda_reply *reply)
+{
+    json_t *result = NULL;
+    suga_status st = suga_engine_request(e, ctx, request, &result);
+    if (st != SUGA_OK)
+        return error_reply(reply, suga_lambda_error_type(st));
+    return body_reply(reply, ctx, result);
+}
+
+/* {"op": NAME, "args": ARGS} (ARGS borrowed; NULL = none). */
+static json_t *op_request(const suga_op *op, json_t *args)
+{
+    json_t *request = json_pack("{s:s}", "op", op->name);
+    if (request && args && json_object_set(request, "args", args)) {
+        json_decref(request);
+        return NULL;
+    }
+    return request;
+}
+
+/* ---- Alexa directives ---- */
+
+static suga_status handle_alexa(suga_engine *e, suga_ctx *ctx, json_t *directive, suga_lambda_reply *reply)
+{
+    json_t *header = json_object_get(directive, "header");
+    const char *ns = json_string_value(json_object_get(header, "namespace"));
+    const char *name = json_string_value(json_object_get(header, "name"));
+    if (!ns || !name) {
+        suga_fail(ctx, SUGA_E_INVALID_ARG, "Alexa directive without the strings directive.header.namespace and "
+                                           "directive.header.name");
+        return error_reply(reply, "InvalidEvent");
+    }
+    const char *message_id = json_string_value(json_object_get(header, "messageId"));
+    if (message_id && !ctx->correlation_id) /* Alexa's id for this exchange, carried into the logs */
+        ctx->correlation_id = message_id;
+    const suga_op *op;
+    if (suga_route_alexa(e->table, ns, name, &op) != SUGA_OK) {
+        suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation serves Alexa directive %.64s.%.64s (routes.alexa in the spec)",
+                  ns, name);
+        return error_reply(reply, "UnsupportedDirective");
+    }
+    json_t *args = json_pack("{s:O}", "directive", directive);
+    json_t *request = args ? op_request(op, args) : NULL;
+    json_decref(args);
+    if (!request)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the request");
+    suga_status st = run_request(e, ctx, request, reply);
+    json_decref(request);
+    return st;
+}
+
+/* ---- HTTP events (Function URL, API Gateway HTTP API 2.0 and REST 1.0 payloads) ---- */
+
+static suga_status http_reply(suga_lambda_reply *reply, suga_ctx *ctx, int status_code, json_t *body)
+{
+    char *text = json_dumps(body ? body : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(body);
+    json_t *response = text ? json_pack("{s:i, s:{s:s}, s:s}", "statusCode", status_code, "headers", "content-type",
+                                        "application/json", "body", text)
+                            : NULL;
+    free(text);
+    if (!response)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the HTTP response");
+    return body_reply(reply, ctx, response);
+}
+
+static suga_status http_error(suga_lambda_reply *reply, suga_ctx *ctx, suga_status st, int status_code)
+{
+    char message[SUGA_ERROR_MAX];
+    suga_utf8_sanitize(ctx->error, message, sizeof message);
+    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "status", suga_status_name(st), "message", message);
+    if (!body)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the HTTP error");
+    return http_reply(reply, ctx, status_code, body);
+}
+
+/* Method and path from either payload format; NULL when the event has neither. */
+static void http_target(json_t *event, const char **method, const char **path)
+{
+    json_t *http = json_object_get(json_object_get(event, "requestContext"), "http");
+    *method = json_string_value(json_object_get(http, "method")); /* 2.0 */
+    if (!*method)
+        *method = json_string_value(json_object_get(event, "httpMethod")); /* 1.0 */
+    *path = json_string_value(json_object_get(event, "rawPath"));
+    if (!*path)
+        *path = json_string_value(json_object_get(event, "path"));
+}
+
+/* The operation's arguments: the JSON object in the body, or none. */
+static suga_status http_args(suga_ctx *ctx, json_t *event, json_t **args)
+{
+    *args = NULL;
+    json_t *query = json_object_get(event, "queryStringParameters");
+    if (json_is_object(query) && json_object_size(query))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "query parameters are not read: send the arguments as a JSON object "
+                                                  "in the body");
+    json_t *body = json_object_get(event, "body");
+    if (!json_is_string(body) || json_string_length(body) == 0)
+        return SUGA_OK;
+    if (json_is_true(json_object_get(event, "isBase64Encoded")))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the body must be JSON text (send it with content-type "
+                                                  "application/json, not base64-encoded)");
+    json_error_t err;
+    *args = json_loadb(json_string_value(body), json_string_length(body), 0, &err);
+    if (!*args)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the body is not valid JSON (line %d, column %d): %s", err.line,
+                         err.column, err.text);
+    return SUGA_OK;
+}
+
+static suga_status handle_http(suga_engine *e, suga_ctx *ctx, json_t *event, suga_lambda_reply *reply)
+{
+    const char *method, *path;
+    http_target(event, &method, &path);
+    if (!method || !path) {
+        suga_fail(ctx, SUGA_E_INVALID_ARG, "HTTP event without a method and a path (requestContext.http.method and "
+                                           "rawPath, or httpMethod and path)");
+        return http_error(reply, ctx, SUGA_E_INVALID_ARG, 400);
+    }
+    size_t len = strcspn(path, "?");
+    while (len > 1 && path[len - 1] == '/') /* /health/ is /health */
+        len--;
+    const suga_op *op;
+    bool wrong_method = false;
+    if (suga_route_http(e->table, method, path, len, &op, &wrong_method) != SUGA_OK) {
+        suga_fail(ctx, SUGA_E_NOT_FOUND, "%s %.*s: %s", method, (int)(len > 200 ? 200 : len), path,
+                  wrong_method ? "method not allowed on this path" : "no such path");
+        return http_error(reply, ctx, SUGA_E_NOT_FOUND, wrong_method ? 405 : 404);
+    }
+    json_t *args;
+    suga_status st = http_args(ctx, event, &args);
+    if (st != SUGA_OK)
+        return http_error(reply, ctx, st, suga_status_http(st));
+    json_t *request = op_request(op, args);
+    json_decref(args);
+    if (!request)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the request");
+    json_t *result = NULL;
+    st = suga_engine_request(e, ctx, request, &result);
+    json_decref(request);
+    if (st != SUGA_OK)
+        return http_error(reply, ctx, st, suga_status_http(st));
+    return http_reply(reply, ctx, 200, result);
+}
+
+/* ---- dispatch on the event's shape ---- */
+
+suga_status suga_lambda_handle(suga_engine *engine, suga_ctx *ctx, const char *event, size_t len,
+                               suga_lambda_reply *reply)
+{
+    *reply = (suga_lambda_reply){0};
+    const char *caller_correlation_id = ctx->correlation_id;
+    json_error_t err;
+    json_t *doc = json_loadb(event, len, 0, &err);
+    suga_status st;
+    if (!doc) {
+        suga_fail(ctx, SUGA_E_INVALID_ARG, "the event is not valid JSON (line %d, column %d): %s", err.line,
+                  err.column, err.text);
+        st = error_reply(reply, "InvalidEvent");
+    } else if (!json_is_object(doc)) {
+        suga_fail(ctx, SUGA_E_INVALID_ARG, "the event must be a JSON object");
+        st = error_reply(reply, "InvalidEvent");
+    } else if (json_object_get(doc, "op") || json_object_get(doc, "fusion") || json_object_get(doc, "batch")) {
+        st = run_request(engine, ctx, doc, reply);
+    } else if (json_is_object(json_object_get(doc, "directive"))) {
+        st = handle_alexa(engine, ctx, json_object_get(doc, "directive"), reply);
+    } else if (json_is_object(json_object_get(doc, "requestContext"))) {
+        st = handle_http(engine, ctx, doc, reply);
+    } else {
+        suga_fail(ctx, SUGA_E_INVALID_ARG, "the event is neither a request ({\"op\" | \"fusion\" | \"batch\": ...}), "
+                                           "an Alexa directive ({\"directive\": ...}) nor an HTTP event "
+                                           "({\"requestContext\": ...})");
+        st = error_reply(reply, "InvalidEvent");
+    }
+    ctx->correlation_id = caller_correlation_id; /* it may have pointed into the event (Alexa's messageId) */
+    json_decref(doc);
+    return st;
+}

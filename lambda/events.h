@@ -1,0 +1,44 @@
+/* events.h: one Lambda event in, one reply out.
+ *
+ * The event's shape says what it is, and the spec's routing table (spec/routes.yaml, compiled
+ * into the table's http_routes and alexa_routes) says which operation serves it:
+ *
+ *   {"op" | "fusion" | "batch": ...}           a direct engine request, run as it is
+ *   {"directive": {"header": {"namespace", "name", ...}, ...}}
+ *                                              an Alexa Smart Home directive: routes.alexa
+ *                                              picks the operation, which gets {"directive": ...}
+ *   {"requestContext": ..., "rawPath" | "path", ...}
+ *                                              a Function URL / API Gateway HTTP event:
+ *                                              routes.http picks the operation by method and
+ *                                              path; the reply is an HTTP response object
+ *
+ * A direct request or directive that fails becomes a Lambda function error (errorType from the
+ * status, errorMessage from the engine); an HTTP event always gets an HTTP response, with the
+ * status code suga_status_http gives.
+ */
+#ifndef SUGA_LAMBDA_EVENTS_H
+#define SUGA_LAMBDA_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "suga_engine.h"
+
+typedef struct suga_lambda_reply {
+    bool is_error;        /* post to /error with error_type and ctx->error, not to /response */
+    char error_type[64];  /* "InvalidEvent", "NotFound", ... (Lambda's errorType) */
+    char *body;           /* the response payload (malloc'd JSON text) when !is_error */
+    size_t body_len;
+} suga_lambda_reply;
+
+/* Handle one event (`len` bytes of JSON). Fails only when not even an error reply can be built
+ * (out of memory); everything else, malformed events included, is a reply. */
+suga_status suga_lambda_handle(suga_engine *engine, suga_ctx *ctx, const char *event, size_t len,
+                               suga_lambda_reply *reply);
+
+void suga_lambda_reply_free(suga_lambda_reply *reply);
+
+/* The Lambda errorType for a status: "InvalidArgument", "NotFound", "BudgetExhausted" ... */
+const char *suga_lambda_error_type(suga_status status);
+
+#endif

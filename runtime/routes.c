@@ -1,0 +1,134 @@
+/* routes.c: event → operation through the table's routes (suga_routes.h). The generator sorts
+ * the routes for these lookups: HTTP by method then path, so (method, path) is found by
+ * bisection; Alexa most specific first, so the first match is the answer. */
+#include <string.h>
+
+#include "suga_routes.h"
+
+/* A route path (NUL-terminated) against a request path of `len` bytes, in the order the
+ * generator sorted with strcmp (route paths hold no NUL byte). */
+static int cmp_path(const char *route_path, const char *path, size_t len)
+{
+    size_t route_len = strlen(route_path);
+    int c = memcmp(route_path, path, route_len < len ? route_len : len);
+    return c ? c : (route_len > len) - (route_len < len);
+}
+
+static suga_status found(const suga_table *t, uint16_t id, const suga_op **op)
+{
+    if (id >= t->op_count)
+        return SUGA_E_INTERNAL;
+    *op = &t->ops[id];
+    return SUGA_OK;
+}
+
+suga_status suga_route_http(const suga_table *t, const char *method, const char *path, size_t path_len,
+                            const suga_op **op, bool *method_not_allowed)
+{
+    if (method_not_allowed)
+        *method_not_allowed = false;
+    if (op)
+        *op = NULL;
+    if (!t || !method || !path || !op)
+        return SUGA_E_INVALID_ARG;
+    uint32_t lo = 0, hi = t->http_routes ? t->http_route_count : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const suga_http_route *r = &t->http_routes[mid];
+        int c = strcmp(r->method, method);
+        if (!c)
+            c = cmp_path(r->path, path, path_len);
+        if (!c)
+            return found(t, r->op, op);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* the rare answer: is it the method that is wrong (405) or the path (404)? */
+    for (uint32_t i = 0; method_not_allowed && t->http_routes && i < t->http_route_count; i++)
+        if (!cmp_path(t->http_routes[i].path, path, path_len))
+            *method_not_allowed = true;
+    return SUGA_E_NOT_FOUND;
+}
+
+suga_status suga_route_http_allow(const suga_table *t, const char *path, size_t path_len, char *out, size_t size)
+{
+    if (!t || !path || !out || !size)
+        return SUGA_E_INVALID_ARG;
+    size_t used = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; t->http_routes && i < t->http_route_count; i++) {
+        const suga_http_route *r = &t->http_routes[i];
+        if (cmp_path(r->path, path, path_len))
+            continue;
+        size_t need = strlen(r->method) + (used ? 2 : 0);
+        if (used + need >= size) {
+            out[0] = '\0';
+            return SUGA_E_LIMIT;
+        }
+        memcpy(out + used, ", ", used ? 2 : 0);
+        memcpy(out + used + (used ? 2 : 0), r->method, strlen(r->method) + 1);
+        used += need;
+    }
+    return used ? SUGA_OK : SUGA_E_NOT_FOUND;
+}
+
+static bool part_matches(const char *route, const char *value)
+{
+    return !strcmp(route, "*") || !strcmp(route, value);
+}
+
+suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op)
+{
+    if (op)
+        *op = NULL;
+    if (!t || !namespace_name || !name || !op)
+        return SUGA_E_INVALID_ARG;
+    for (uint32_t i = 0; t->alexa_routes && i < t->alexa_route_count; i++) {
+        const suga_alexa_route *r = &t->alexa_routes[i];
+        if (part_matches(r->namespace_name, namespace_name) && part_matches(r->name, name))
+            return found(t, r->op, op);
+    }
+    return SUGA_E_NOT_FOUND;
+}
+
+/* One route as JSON; the operation by name and id ("?" for an id the table does not have). */
+static json_t *route_json(const suga_table *t, const char *k1, const char *v1, const char *k2, const char *v2,
+                          uint16_t id, const char *source)
+{
+    return json_pack("{s:s, s:s, s:s, s:i, s:s?}", k1, v1, k2, v2, "op", id < t->op_count ? t->ops[id].name : "?", "id",
+                     (int)id, "source", source);
+}
+
+suga_status suga_describe_routes(const suga_table *t, json_t **out)
+{
+    if (!t || !out)
+        return SUGA_E_INVALID_ARG;
+    json_t *http = json_array(), *alexa = json_array();
+    bool bad = !http || !alexa;
+    for (uint32_t i = 0; !bad && t->http_routes && i < t->http_route_count; i++) {
+        const suga_http_route *r = &t->http_routes[i];
+        bad = json_array_append_new(http, route_json(t, "method", r->method, "path", r->path, r->op, r->source));
+    }
+    for (uint32_t i = 0; !bad && t->alexa_routes && i < t->alexa_route_count; i++) {
+        const suga_alexa_route *r = &t->alexa_routes[i];
+        bad = json_array_append_new(alexa, route_json(t, "namespace", r->namespace_name, "name", r->name, r->op,
+                                                       r->source));
+    }
+    json_t *doc = bad ? NULL : json_object();
+    if (!doc) {
+        json_decref(http);
+        json_decref(alexa);
+        return SUGA_E_NOMEM;
+    }
+    /* json_object_set_new takes the reference whether it succeeds or not */
+    bad = json_object_set_new(doc, "http", http);
+    bad |= json_object_set_new(doc, "alexa", alexa);
+    if (bad) {
+        json_decref(doc);
+        return SUGA_E_NOMEM;
+    }
+    *out = doc;
+    return SUGA_OK;
+}

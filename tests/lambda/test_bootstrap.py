@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the Lambda bootstrap under the local Runtime API emulator.
+
+    test_bootstrap.py BOOTSTRAP MODULE_DIR
+
+BOOTSTRAP is the runtime to test (the build's lambda/bootstrap, or the one unpacked from
+dist/suga-lambda.zip); MODULE_DIR holds the lazy modules (suga-*.so). Every test starts a fresh
+emulator and a fresh bootstrap, as a new Lambda execution environment would be.
+"""
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from lambda_emulator import Emulator  # noqa: E402
+
+BOOTSTRAP = None
+MODULE_DIR = None
+
+
+class Sandbox:
+    """An emulator with one bootstrap running against it; its stderr (the log) is captured."""
+
+    def __init__(self, extra_env=None):
+        self.emulator = Emulator()
+        self.log = tempfile.TemporaryFile()
+        self.metrics = tempfile.TemporaryFile()
+        self.extra_env = {"SUGA_MODULE_DIR": MODULE_DIR, "LOG_LEVEL": "info", "SUGA_GUARD_STATE_FILE": ""}
+        self.extra_env.update(extra_env or {})
+
+    def __enter__(self):
+        self.emulator.__enter__()
+        self.runtime = self.emulator.spawn([BOOTSTRAP], extra_env=self.extra_env, stdout=self.metrics,
+                                           stderr=self.log)
+        return self
+
+    def __exit__(self, *exc):
+        self.emulator.__exit__(*exc)
+        self.log.close()
+        self.metrics.close()
+
+    def call(self, event, timeout_ms=3000):
+        request_id = self.emulator.invoke(event, timeout_ms=timeout_ms)
+        return self.emulator.wait(request_id, timeout_s=10)
+
+    def log_records(self):
+        self.log.seek(0)
+        return [json.loads(line) for line in self.log.read().decode().splitlines() if line.startswith("{")]
+
+    def metric_lines(self):
+        # the line of an invocation is written after its response: wait until the runtime asks
+        # for the next event, which it does only once the invocation has ended
+        self.emulator.wait_for_next(10)
+        self.metrics.seek(0)
+        return [json.loads(line) for line in self.metrics.read().decode().splitlines() if line.startswith("{")]
+
+
+class Requests(unittest.TestCase):
+    def test_direct_operation_fusion_and_batch(self):
+        with Sandbox() as box:
+            rec = box.call({"op": "utility.truncate", "args": {"text": "hello world", "max_bytes": 5}})
+            self.assertEqual(rec["outcome"], "response", rec)
+            self.assertEqual(rec["body"], {"text": "hello", "truncated": True})
+            rec = box.call({"fusion": "cache_put_get", "args": {"key": "k", "value": [1, 2]}})
+            self.assertEqual(rec["body"], [1, 2])
+            rec = box.call({"batch": [{"op": "cache.get", "args": {"key": "k"}}, {"op": "no.such_op"}]})
+            self.assertEqual(rec["body"]["succeeded"], 1)
+            self.assertEqual(rec["body"]["results"][1]["error"]["status"], "not_found")
+            self.assertEqual(box.emulator.connections_opened(), 1, "one kept-alive connection")
+            self.assertEqual(box.emulator.protocol_errors(), [])
+
+    def test_handler_error_is_a_function_error(self):
+        with Sandbox({"SUGA_E2E_NOT_AN_INT": "many"}) as box:
+            rec = box.call({"op": "config.get", "args": {"name": "SUGA_E2E_NOT_AN_INT", "type": "int"}})
+            self.assertEqual(rec["outcome"], "error", rec)
+            self.assertEqual(rec["body"]["errorType"], "HandlerError")
+            self.assertEqual(rec["error_type_header"], "HandlerError")
+            self.assertIn("SUGA_E2E_NOT_AN_INT", rec["body"]["errorMessage"])
+            rec = box.call({"op": "cache.set", "args": {"key": "k", "value": 1, "ttl": "soon"}})
+            self.assertEqual(rec["body"]["errorType"], "InvalidArgument")
+            self.assertEqual(rec["body"]["errorMessage"],
+                             "cache.set: arg 'ttl' must be an integer in [0, 86400], got \"soon\"")
+
+    def test_malformed_events_get_an_error_and_the_runtime_keeps_serving(self):
+        with Sandbox() as box:
+            for event, fragment in [(b"{not json", "not valid JSON"), ([1, 2], "must be a JSON object"),
+                                    ({"hello": 1}, "neither a request")]:
+                rec = box.call(event)
+                self.assertEqual(rec["outcome"], "error", rec)
+                self.assertEqual(rec["body"]["errorType"], "InvalidEvent")
+                self.assertIn(fragment, rec["body"]["errorMessage"])
+            rec = box.call({"op": "debug.health"})
+            self.assertEqual(rec["outcome"], "response")
+            self.assertTrue(box.runtime.alive())
+
+    def test_logs_carry_the_request_id_and_the_context_reaches_handlers(self):
+        with Sandbox() as box:
+            rec = box.call({"op": "lambda.context"}, timeout_ms=5000)
+            ctx = rec["body"]
+            self.assertEqual(ctx["request_id"], rec["request_id"])
+            self.assertEqual(ctx["deadline_ms"], rec["deadline_ms"])
+            self.assertTrue(0 < ctx["remaining_ms"] <= 5000, ctx)
+            self.assertEqual(ctx["trace_id"], rec["trace_id"], "_X_AMZN_TRACE_ID is set per invocation")
+            self.assertEqual(ctx["memory_mb"], 128)
+            self.assertTrue(ctx["on_lambda"])
+            records = [r for r in box.log_records() if r.get("message") == "request"]
+            self.assertEqual(records[-1]["request_id"], rec["request_id"])
+            self.assertEqual(records[-1]["operation"], "lambda.context")
+
+    def test_metrics_are_one_emf_line_per_invocation(self):
+        with Sandbox() as box:
+            box.call({"op": "debug.health"})
+            box.call({"op": "debug.health"})
+            lines = box.metric_lines()
+            self.assertEqual(len(lines), 2)
+            self.assertEqual(lines[0]["invocations"], 1)
+            self.assertIn("_aws", lines[0])
+
+    def test_response_over_6_mb_is_a_clear_error(self):
+        with Sandbox() as box:
+            big = "x" * 1_000_000
+            rec = box.call({"op": "cache.set", "args": {"key": "big", "value": big}})
+            self.assertEqual(rec["outcome"], "response", rec)
+            rec = box.call({"batch": [{"op": "cache.get", "args": {"key": "big"}}] * 7})
+            self.assertEqual(rec["outcome"], "error", rec)
+            self.assertEqual(rec["body"]["errorType"], "ResponseTooLarge")
+            self.assertIn("over Lambda's limit", rec["body"]["errorMessage"])
+            self.assertEqual(box.call({"op": "debug.health"})["outcome"], "response")
+
+
+class Routing(unittest.TestCase):
+    @staticmethod
+    def http_event(method, path, body=None):
+        event = {"version": "2.0", "rawPath": path, "rawQueryString": "", "headers": {},
+                 "requestContext": {"http": {"method": method, "path": path}}, "isBase64Encoded": False}
+        if body is not None:
+            event["body"] = body
+        return event
+
+    def test_http_events_follow_routes_http(self):
+        with Sandbox() as box:
+            rec = box.call(self.http_event("GET", "/health"))
+            self.assertEqual(rec["outcome"], "response", rec)
+            self.assertEqual(rec["body"]["statusCode"], 200)
+            self.assertEqual(rec["body"]["headers"]["content-type"], "application/json")
+            self.assertIn("uptime_ms", json.loads(rec["body"]["body"]))
+            self.assertEqual(box.call(self.http_event("GET", "/diagnostics/"))["body"]["statusCode"], 200)
+            self.assertEqual(box.call(self.http_event("GET", "/nope"))["body"]["statusCode"], 404)
+            self.assertEqual(box.call(self.http_event("POST", "/health"))["body"]["statusCode"], 405)
+            rest = {"httpMethod": "GET", "path": "/health", "requestContext": {"stage": "prod"}}
+            self.assertEqual(box.call(rest)["body"]["statusCode"], 200, "API Gateway REST (1.0) events too")
+
+    def test_alexa_directive_without_a_route(self):
+        with Sandbox() as box:
+            directive = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
+                                                  "payloadVersion": "3", "messageId": "m-1"},
+                                       "payload": {"scope": {"type": "BearerToken", "token": "secret"}}}}
+            rec = box.call(directive)
+            self.assertEqual(rec["outcome"], "error", rec)
+            self.assertEqual(rec["body"]["errorType"], "UnsupportedDirective")
+            self.assertIn("Alexa.Discovery.Discover", rec["body"]["errorMessage"])
+            self.assertNotIn("secret", json.dumps(box.log_records()), "tokens never reach the log")
+
+
+class Lifecycle(unittest.TestCase):
+    def test_init_failure_is_posted_to_init_error(self):
+        with Sandbox({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}) as box:
+            self.assertEqual(box.runtime.wait(10), 1)
+            err = box.emulator.init_error()
+            self.assertIsNotNone(err)
+            self.assertEqual(err["body"]["errorType"], "Runtime.InvalidConfiguration")
+            self.assertIn("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", err["body"]["errorMessage"])
+
+    def test_a_missing_lazy_module_is_an_init_failure(self):
+        with tempfile.TemporaryDirectory() as empty, Sandbox({"SUGA_MODULE_DIR": empty}) as box:
+            self.assertEqual(box.runtime.wait(10), 1)
+            err = box.emulator.init_error()
+            self.assertEqual(err["body"]["errorType"], "Runtime.MissingModule")
+            self.assertIn("suga-security.so", err["body"]["errorMessage"])
+
+    def test_deadline_exceeded_then_the_next_invocation_is_served(self):
+        with Sandbox() as box:
+            self.assertIsNotNone(box.emulator.wait_for_next(10))
+            os.kill(box.runtime.pid, signal.SIGSTOP)  # the event is handed out while it cannot run
+            try:
+                request_id = box.emulator.invoke({"op": "debug.health"}, timeout_ms=20)
+                rec = box.emulator.wait(request_id, timeout_s=5)
+            finally:
+                os.kill(box.runtime.pid, signal.SIGCONT)
+            self.assertEqual(rec["outcome"], "timeout", rec)
+            self.assertEqual(box.call({"op": "debug.health"})["outcome"], "response")
+            late = box.emulator.record(request_id)["late"]
+            self.assertIsNotNone(late, "the bootstrap answered the expired invocation")
+            self.assertIn("DeadlineExceeded", json.dumps(late))
+
+    def test_sigterm_saves_state_and_exits_cleanly(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "guard.json")
+            with Sandbox({"SUGA_GUARD_STATE_FILE": state}) as box:
+                box.call({"op": "debug.health"})
+                self.assertIsNotNone(box.emulator.wait_for_next(10))
+                status, killed = box.runtime.stop(grace_s=5)
+                self.assertEqual((status, killed), (0, False))
+                with open(state) as f:
+                    self.assertEqual(json.load(f)["requests"], 1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit("usage: test_bootstrap.py BOOTSTRAP MODULE_DIR [unittest args]")
+    BOOTSTRAP, MODULE_DIR = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
