@@ -40,9 +40,16 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc):
-        self.emulator.__exit__(*exc)
+        self.emulator.__exit__(*exc)  # stops the bootstrap
+        self.log.seek(0)
+        log = self.log.read().decode(errors="replace")
         self.log.close()
         self.metrics.close()
+        # in the sanitizer build the bootstrap is instrumented too: its reports land in its own
+        # stderr, which no test log would show otherwise
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log and exc[0] is None:
+                raise AssertionError(f"sanitizer report from the bootstrap:\n{log[-4000:]}")
 
     def call(self, event, timeout_ms=3000):
         request_id = self.emulator.invoke(event, timeout_ms=timeout_ms)
