@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """End-to-end tests of the Lambda bootstrap under the local Runtime API emulator.
 
-    test_bootstrap.py BOOTSTRAP MODULE_DIR
+    test_bootstrap.py BOOTSTRAP MODULE_DIR|--packaged
 
-BOOTSTRAP is the runtime to test (the build's lambda/bootstrap, or the one unpacked from
-dist/suga-lambda.zip); MODULE_DIR holds the lazy modules (suga-*.so). Every test starts a fresh
-emulator and a fresh bootstrap, as a new Lambda execution environment would be.
+BOOTSTRAP is the runtime to test: the build's lambda/bootstrap with MODULE_DIR holding the lazy
+modules (suga-*.so), or, with --packaged, the one unpacked from dist/suga-lambda.zip, run with a
+clean environment (only what Lambda sets, no SUGA_MODULE_DIR: the modules sit beside it, the
+libraries in its lib/). Every test starts a fresh emulator and a fresh bootstrap, as a new Lambda
+execution environment would be.
 """
 
 import json
@@ -20,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from lambda_emulator import Emulator  # noqa: E402
 
 BOOTSTRAP = None
-MODULE_DIR = None
+MODULE_DIR = None  # None: --packaged
 
 
 class Sandbox:
@@ -30,13 +32,15 @@ class Sandbox:
         self.emulator = Emulator()
         self.log = tempfile.TemporaryFile()
         self.metrics = tempfile.TemporaryFile()
-        self.extra_env = {"SUGA_MODULE_DIR": MODULE_DIR, "LOG_LEVEL": "info", "SUGA_GUARD_STATE_FILE": ""}
+        self.extra_env = {"LOG_LEVEL": "info", "SUGA_GUARD_STATE_FILE": ""}
+        if MODULE_DIR:
+            self.extra_env["SUGA_MODULE_DIR"] = MODULE_DIR
         self.extra_env.update(extra_env or {})
 
     def __enter__(self):
         self.emulator.__enter__()
-        self.runtime = self.emulator.spawn([BOOTSTRAP], extra_env=self.extra_env, stdout=self.metrics,
-                                           stderr=self.log)
+        self.runtime = self.emulator.spawn([BOOTSTRAP], clean_env=MODULE_DIR is None, extra_env=self.extra_env,
+                                           stdout=self.metrics, stderr=self.log)
         return self
 
     def __exit__(self, *exc):
@@ -219,6 +223,7 @@ class Lifecycle(unittest.TestCase):
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:
-        sys.exit("usage: test_bootstrap.py BOOTSTRAP MODULE_DIR [unittest args]")
-    BOOTSTRAP, MODULE_DIR = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+        sys.exit("usage: test_bootstrap.py BOOTSTRAP MODULE_DIR|--packaged [unittest args]")
+    BOOTSTRAP = os.path.abspath(sys.argv[1])
+    MODULE_DIR = None if sys.argv[2] == "--packaged" else os.path.abspath(sys.argv[2])
     unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
