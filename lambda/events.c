@@ -125,7 +125,10 @@ static suga_status handle_alexa(suga_engine *e, suga_ctx *ctx, json_t *directive
 
 /* ---- HTTP events (Function URL, API Gateway HTTP API 2.0 and REST 1.0 payloads) ---- */
 
-static suga_status http_reply(suga_lambda_reply *reply, suga_ctx *ctx, int status_code, json_t *body)
+/* {"statusCode", "headers", "body"}: what Function URLs and API Gateway expect back. `allow`
+ * (may be NULL) is the Allow header a 405 must carry. */
+static suga_status http_reply(suga_lambda_reply *reply, suga_ctx *ctx, int status_code, json_t *body,
+                              const char *allow)
 {
     char *text = json_dumps(body ? body : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(body);
@@ -133,19 +136,25 @@ static suga_status http_reply(suga_lambda_reply *reply, suga_ctx *ctx, int statu
                                         "application/json", "body", text)
                             : NULL;
     free(text);
+    if (response && allow &&
+        json_object_set_new(json_object_get(response, "headers"), "allow", json_string(allow))) {
+        json_decref(response);
+        response = NULL;
+    }
     if (!response)
         return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the HTTP response");
     return body_reply(reply, ctx, response);
 }
 
-static suga_status http_error(suga_lambda_reply *reply, suga_ctx *ctx, suga_status st, int status_code)
+static suga_status http_error(suga_lambda_reply *reply, suga_ctx *ctx, suga_status st, int status_code,
+                              const char *allow)
 {
     char message[SUGA_ERROR_MAX];
     suga_utf8_sanitize(ctx->error, message, sizeof message);
     json_t *body = json_pack("{s:{s:s, s:s}}", "error", "status", suga_status_name(st), "message", message);
     if (!body)
         return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the HTTP error");
-    return http_reply(reply, ctx, status_code, body);
+    return http_reply(reply, ctx, status_code, body, allow);
 }
 
 /* Method and path from either payload format; NULL when the event has neither. */
@@ -189,7 +198,7 @@ static suga_status handle_http(suga_engine *e, suga_ctx *ctx, json_t *event, sug
     if (!method || !path) {
         suga_fail(ctx, SUGA_E_INVALID_ARG, "HTTP event without a method and a path (requestContext.http.method and "
                                            "rawPath, or httpMethod and path)");
-        return http_error(reply, ctx, SUGA_E_INVALID_ARG, 400);
+        return http_error(reply, ctx, SUGA_E_INVALID_ARG, 400, NULL);
     }
     size_t len = strcspn(path, "?");
     while (len > 1 && path[len - 1] == '/') /* /health/ is /health */
@@ -199,12 +208,15 @@ static suga_status handle_http(suga_engine *e, suga_ctx *ctx, json_t *event, sug
     if (suga_route_http(e->table, method, path, len, &op, &wrong_method) != SUGA_OK) {
         suga_fail(ctx, SUGA_E_NOT_FOUND, "%s %.*s: %s", method, (int)(len > 200 ? 200 : len), path,
                   wrong_method ? "method not allowed on this path" : "no such path");
-        return http_error(reply, ctx, SUGA_E_NOT_FOUND, wrong_method ? 405 : 404);
+        char allow[128] = "";
+        if (wrong_method)
+            suga_route_http_allow(e->table, path, len, allow, sizeof allow);
+        return http_error(reply, ctx, SUGA_E_NOT_FOUND, wrong_method ? 405 : 404, wrong_method ? allow : NULL);
     }
     json_t *args;
     suga_status st = http_args(ctx, event, &args);
     if (st != SUGA_OK)
-        return http_error(reply, ctx, st, suga_status_http(st));
+        return http_error(reply, ctx, st, suga_status_http(st), NULL);
     json_t *request = op_request(op, args);
     json_decref(args);
     if (!request)
@@ -213,8 +225,8 @@ static suga_status handle_http(suga_engine *e, suga_ctx *ctx, json_t *event, sug
     st = suga_engine_request(e, ctx, request, &result);
     json_decref(request);
     if (st != SUGA_OK)
-        return http_error(reply, ctx, st, suga_status_http(st));
-    return http_reply(reply, ctx, 200, result);
+        return http_error(reply, ctx, st, suga_status_http(st), NULL);
+    return http_reply(reply, ctx, 200, result, NULL);
 }
 
 /* ---- dispatch on the event's shape ---- */

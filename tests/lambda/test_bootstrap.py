@@ -162,7 +162,9 @@ class Routing(unittest.TestCase):
             self.assertIn("uptime_ms", json.loads(rec["body"]["body"]))
             self.assertEqual(box.call(self.http_event("GET", "/diagnostics/"))["body"]["statusCode"], 200)
             self.assertEqual(box.call(self.http_event("GET", "/nope"))["body"]["statusCode"], 404)
-            self.assertEqual(box.call(self.http_event("POST", "/health"))["body"]["statusCode"], 405)
+            wrong = box.call(self.http_event("POST", "/health"))["body"]
+            self.assertEqual(wrong["statusCode"], 405)
+            self.assertEqual(wrong["headers"]["allow"], "GET")
             rest = {"httpMethod": "GET", "path": "/health", "requestContext": {"stage": "prod"}}
             self.assertEqual(box.call(rest)["body"]["statusCode"], 200, "API Gateway REST (1.0) events too")
 
