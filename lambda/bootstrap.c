@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/suga_settings.h"
 #include "events.h"
 #include "logging/suga_logging.h"
 #include "runtime_api.h"
@@ -29,6 +30,8 @@ static const char USAGE[] =
     "(Function URL / API Gateway), routed by the spec's routes (suga-inspect routes).\n"
     "\n"
     "Environment: AWS_LAMBDA_RUNTIME_API (required), AWS_LAMBDA_FUNCTION_MEMORY_SIZE, LOG_LEVEL,\n"
+    "HOME_ASSISTANT_URL, HOME_ASSISTANT_TOKEN, HOME_ASSISTANT_VERIFY_SSL, DEBUG_MODE (and the\n"
+    "aliases BASE_URL, LONG_LIVED_ACCESS_TOKEN, NOT_VERIFY_SSL, DEBUG), SUGA_SSM_PARAMETER_PREFIX,\n"
     "SUGA_MODULE_DIR (lazy modules; default: this program's directory), SUGA_GUARD_STATE_FILE,\n"
     "SUGA_METRICS_NAMESPACE. See docs/deploy.md.\n";
 
@@ -168,7 +171,9 @@ int main(int argc, char **argv)
     }
     suga_rapi_set_wait_mask(&api, &wait_mask);
     static suga_engine engine; /* static: the handlers keep a pointer to it (suga_engine_current) */
-    if (suga_engine_init(&engine, &suga_main_table, NULL, &ctx) != SUGA_OK)
+    const suga_settings *settings; /* checked now: a bad value must fail the init, not a request */
+    if (suga_engine_init(&engine, &suga_main_table, NULL, &ctx) != SUGA_OK ||
+        suga_settings_get(&settings, &ctx) != SUGA_OK)
         return init_failed(&api, "Runtime.InvalidConfiguration", ctx.error);
     if (check_modules(&ctx) != SUGA_OK)
         return init_failed(&api, "Runtime.MissingModule", ctx.error);

@@ -189,6 +189,14 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(err["body"]["errorType"], "Runtime.InvalidConfiguration")
             self.assertIn("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", err["body"]["errorMessage"])
 
+    def test_a_bad_setting_is_an_init_failure(self):
+        with Sandbox({"BASE_URL": "ftp://homeassistant.local"}) as box:
+            self.assertEqual(box.runtime.wait(10), 1)
+            err = box.emulator.init_error()
+            self.assertEqual(err["body"]["errorType"], "Runtime.InvalidConfiguration")
+            self.assertEqual(err["body"]["errorMessage"],
+                             "BASE_URL must start with http:// or https://, got \"ftp://homeassistant.local\"")
+
     def test_a_missing_lazy_module_is_an_init_failure(self):
         with tempfile.TemporaryDirectory() as empty, Sandbox({"SUGA_MODULE_DIR": empty}) as box:
             self.assertEqual(box.runtime.wait(10), 1)
