@@ -106,3 +106,31 @@ suga_status suga_result_cache_invalidate(const suga_table *t, const suga_op *wri
     }
     return SUGA_OK;
 }
+
+suga_status suga_result_cache_put(const suga_table *t, const suga_op *op, json_t *args, const json_t *value)
+{
+    if (!t || !op || !op->has_cache)
+        return SUGA_E_INVALID_ARG;
+    char *key = NULL;
+    size_t len = 0;
+    suga_status st = suga_result_cache_key(op, args, &key, &len);
+    if (st == SUGA_OK)
+        st = suga_result_cache_store(t, op, key, len, value);
+    free(key);
+    return st;
+}
+
+suga_status suga_result_cache_forget(const suga_table *t, const suga_op *op, json_t *args)
+{
+    if (!t || !op)
+        return SUGA_E_INVALID_ARG;
+    if (!t->result_store || !*t->result_store)
+        return SUGA_OK; /* nothing was ever cached */
+    char *key = NULL;
+    size_t len = 0;
+    suga_status st = suga_result_cache_key(op, args, &key, &len);
+    if (st == SUGA_OK)
+        st = suga_store_delete(*t->result_store, key, len, suga_runtime_now_ms(), NULL);
+    free(key);
+    return st;
+}

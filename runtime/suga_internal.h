@@ -17,6 +17,12 @@ suga_status suga_result_cache_lookup(const suga_table *table, const suga_op *op,
 suga_status suga_result_cache_store(const suga_table *table, const suga_op *op, const char *key, size_t len,
                                     const json_t *value);
 
+/* Seed or clear one entry of an operation's result cache from outside a call of it, e.g. a
+ * listing that also returns each item (homeassistant.list_states warms get_state) or a write that
+ * knows exactly which items it changed. `args` are the arguments a call would be keyed by. */
+suga_status suga_result_cache_put(const suga_table *table, const suga_op *op, json_t *args, const json_t *value);
+suga_status suga_result_cache_forget(const suga_table *table, const suga_op *op, json_t *args);
+
 /* Process-wide count of result-cache hits (any table), so a request can tell how many of its
  * operations were answered from the cache. */
 uint64_t suga_result_cache_hit_count(void);

@@ -19,7 +19,7 @@ ensure_packages() {
 }
 
 # Packages to build the engine and its tools (compiler, meson, the libraries suga uses).
-BUILD_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libyaml-dev libcmph-dev libjansson-dev libssl-dev libhttp-parser-dev)
+BUILD_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libyaml-dev libcmph-dev libjansson-dev libssl-dev libhttp-parser-dev libcurl4-openssl-dev)
 # Extra packages for the test suites: Criterion, clang + its sanitizer/libFuzzer runtime,
 # python3 for the synthetic-spec generator and the Lambda Runtime API emulator (tests/fixtures/),
 # python3-yaml for the SAM template check.

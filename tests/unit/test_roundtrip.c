@@ -39,10 +39,17 @@ Test(roundtrip, near_misses_are_rejected)
             if (suga_lookup(name, len, &op) == SUGA_OK)
                 cr_expect_str_eq(op->name, name, "'%s' matched %s", name, op->name);
         }
-        cr_expect_eq(suga_lookup(t->ops[i].name, len - 1, &op), SUGA_E_NOT_FOUND, "prefix of %s", t->ops[i].name);
+        /* a prefix or an extension may itself be a name (call_service, call_services): then it must
+         * find exactly that one */
+        memcpy(name, t->ops[i].name, len - 1);
+        name[len - 1] = '\0';
+        if (suga_lookup(name, len - 1, &op) == SUGA_OK)
+            cr_expect_str_eq(op->name, name, "prefix of %s matched %s", t->ops[i].name, op->name);
         memcpy(name, t->ops[i].name, len);
         name[len] = 'x';
-        cr_expect_eq(suga_lookup(name, len + 1, &op), SUGA_E_NOT_FOUND, "%s + 'x'", t->ops[i].name);
+        name[len + 1] = '\0';
+        if (suga_lookup(name, len + 1, &op) == SUGA_OK)
+            cr_expect_str_eq(op->name, name, "%s + 'x' matched %s", t->ops[i].name, op->name);
     }
     const suga_op *op;
     cr_expect_eq(suga_lookup("", 0, &op), SUGA_E_NOT_FOUND);

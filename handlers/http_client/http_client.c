@@ -1,0 +1,1127 @@
+/* http_client.c: the http_client.* operations, built as the lazy module suga-http_client.so.
+ *
+ * Why a lazy module: Debian's libcurl pulls in 33 shared libraries and costs ~14 ms of every
+ * process start when linked into a program (docs/http_client.md). Only this shared object links
+ * libcurl, so it is mapped on the first outbound call, never at start-up. Other modules reach it
+ * through the engine, suga_call_json(ctx, "http_client.make_request", ...), which loads the
+ * module on that first call; there is no C API header on purpose.
+ *
+ * libcurl is initialised on the first call of any http_client.* operation, not in a constructor:
+ * the module is dlopen()ed by that same first call, so nothing is gained by a constructor, and a
+ * failure of curl_global_init then becomes an error value in the caller's ctx instead of a
+ * constructor's silent failure. Right after a successful curl_global_init the cleanup is
+ * registered with atexit(): OpenSSL registers its own exit handler during curl_global_init, and
+ * handlers run last-registered first, so the pooled handles are freed and curl_global_cleanup
+ * runs while OpenSSL is still usable. The same cleanup runs from the destructor when the module
+ * is dlclose()d (unload: never today, so only if the policy changes); it is idempotent.
+ *
+ * The pool: one CURL easy handle per host (scheme://host:port), reused call after call with
+ * curl_easy_reset, which keeps the handle's live connections, DNS cache and TLS session cache.
+ * With unload: never the connections stay open across Lambda invocations. At most max_hosts
+ * hosts are kept; a new host past that evicts the least recently used one (closing its
+ * connections).
+ *
+ * Secrets: the values of secret-looking headers (suga_util_is_secret_name: Authorization,
+ * X-Api-Key, Cookie...) and a password in the URL never go into a log record, a result or an
+ * error message. URLs are shown with the user info and secret-looking query values masked, and
+ * every error message is scrubbed of those values before it is returned, in case libcurl's own
+ * error text ever quotes one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config/suga_config.h"
+#include "logging/suga_logging.h"
+#include "suga_ops.h"
+#include "utility/suga_utility.h"
+
+#define OP_REQUEST "http_client.make_request"
+#define OP_STATUS "http_client.status"
+#define OP_CONFIGURE "http_client.configure"
+
+#define SAFETY_MARGIN_MS 50       /* kept before the invocation's deadline to answer in */
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_MAX_HOSTS 8
+#define MAX_HOSTS 64              /* the spec's bound on configure.max_hosts */
+#define HOST_KEY_MAX 320          /* "https://" + a 253-byte name (or [IPv6]) + ":65535" */
+#define LAST_ERROR_MAX 256
+#define SHOWN_URL_MAX 300         /* bytes of a URL quoted in a message */
+#define MAX_SECRETS 16            /* secret values scrubbed from one request's messages */
+#define HEADER_NAME_MAX 256
+#define HEADER_VALUE_MAX 8192
+#define CA_PATH_MAX 1024
+#define USER_AGENT_MAX 256
+
+/* ---- state ---- */
+
+typedef struct pool_host {
+    char key[HOST_KEY_MAX]; /* "http://127.0.0.1:8123": scheme and host lower-case, port explicit */
+    CURL *easy;
+    bool tls;               /* https */
+    bool verify_tls;        /* of the last request */
+    bool warned_insecure;   /* a request turned verification off for this host: warned once */
+    uint64_t requests, reuses, connections, errors;
+    long last_status;       /* 0 = no answer yet */
+    char last_error[LAST_ERROR_MAX];
+    uint64_t last_used;     /* the pool's sequence number at the last use: LRU order */
+    int64_t last_used_ms;   /* monotonic */
+} pool_host;
+
+static struct {
+    bool curl_ready;
+    bool exit_handler;      /* atexit(cleanup) registered */
+    bool settings_ready;    /* environment read (first use) */
+    int64_t timeout_ms;
+    bool verify_tls;
+    const char *verify_tls_source; /* "default", "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL", "configure" */
+    bool warned_insecure;   /* the default is off: warned once */
+    uint32_t max_hosts;
+    char user_agent[USER_AGENT_MAX + 1];
+    bool custom_user_agent;
+    char ca_bundle[CA_PATH_MAX]; /* "" = unknown */
+    bool set_cainfo;        /* CURLOPT_CAINFO = ca_bundle; else libcurl's built-in default stands */
+    const char *ca_bundle_source;
+    pool_host *hosts[MAX_HOSTS];
+    uint32_t host_count;
+    uint64_t sequence;
+    uint64_t evictions;
+} state;
+
+static void cleanup(void)
+{
+    for (uint32_t i = 0; i < state.host_count; i++) {
+        curl_easy_cleanup(state.hosts[i]->easy);
+        free(state.hosts[i]);
+        state.hosts[i] = NULL;
+    }
+    state.host_count = 0;
+    if (state.curl_ready) {
+        curl_global_cleanup();
+        state.curl_ready = false;
+    }
+    state.settings_ready = false;
+}
+
+__attribute__((destructor)) static void http_client_unloaded(void)
+{
+    cleanup();
+}
+
+/* ---- small helpers ---- */
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int64_t wall_ms(void)
+{
+    int64_t now = 0;
+    suga_util_now_ms(&now);
+    return now;
+}
+
+/* in (NULL = "") into out[size], cut to fit */
+static void copy_text(char *out, size_t size, const char *in)
+{
+    size_t len = in ? strlen(in) : 0;
+    if (len >= size)
+        len = size - 1;
+    if (len)
+        memcpy(out, in, len);
+    out[len] = '\0';
+}
+
+/* Replace every occurrence of secret[0..len) in buf (a NUL-terminated string of capacity size)
+ * with the mask. Secrets shorter than 4 bytes are left alone: masking "a" would garble a
+ * message without protecting anything. */
+static void scrub(char *buf, size_t size, const char *secret, size_t len)
+{
+    if (!secret || len < 4)
+        return;
+    (void)size; /* the mask is shorter than any secret scrubbed: the text only shrinks */
+    const size_t mask_len = strlen(SUGA_SECRET_MASK);
+    char *hit, *from = buf;
+    while ((hit = memmem(from, strlen(from), secret, len)) != NULL) {
+        memmove(hit + mask_len, hit + len, strlen(hit + len) + 1);
+        memcpy(hit, SUGA_SECRET_MASK, mask_len);
+        from = hit + mask_len;
+    }
+}
+
+typedef struct secrets {
+    const char *ptr[MAX_SECRETS];
+    size_t len[MAX_SECRETS];
+    size_t count;
+} secrets;
+
+static void secrets_add(secrets *s, const char *ptr, size_t len)
+{
+    if (len >= 4 && s->count < MAX_SECRETS) {
+        s->ptr[s->count] = ptr;
+        s->len[s->count] = len;
+        s->count++;
+    }
+}
+
+static void scrub_all(char *buf, size_t size, const secrets *s)
+{
+    for (size_t i = 0; s && i < s->count; i++)
+        scrub(buf, size, s->ptr[i], s->len[i]);
+}
+
+/* ---- set-up on first use ---- */
+
+static void warn(const suga_ctx *ctx, const char *message, json_t *fields)
+{
+    suga_log_write(ctx, SUGA_LOG_WARNING, message, fields, NULL);
+    json_decref(fields);
+}
+
+static suga_status init_curl(suga_ctx *ctx, const char *op)
+{
+    if (state.curl_ready)
+        return SUGA_OK;
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        return suga_fail(ctx, SUGA_E_STATE, "%s: libcurl could not be initialised: %s", op, curl_easy_strerror(rc));
+    state.curl_ready = true;
+    if (!state.exit_handler && atexit(cleanup) == 0)
+        state.exit_handler = true;
+    return SUGA_OK;
+}
+
+/* A setting from the config module, as a bool; *set tells whether it is set at all (an empty
+ * value counts as unset). */
+static suga_status config_bool(suga_ctx *ctx, const char *op, const char *name, bool *set, bool *value)
+{
+    char text[16];
+    *set = false;
+    if (suga_config_get_string(name, "", text, sizeof text, NULL) == SUGA_OK && text[0] == '\0')
+        return SUGA_OK; /* unset or empty; a value too long for text is not a bool and falls through */
+    suga_ctx inner;
+    suga_ctx_init(&inner);
+    suga_status st = suga_config_get_bool(name, true, value, &inner);
+    if (st != SUGA_OK)
+        return suga_fail(ctx, SUGA_E_STATE, "%s: %s", op, inner.error);
+    *set = true;
+    return SUGA_OK;
+}
+
+static bool readable(const char *path)
+{
+    return path && *path && access(path, R_OK) == 0;
+}
+
+/* Where trusted CA certificates come from. libcurl is built with its distribution's bundle path
+ * (AL2023: /etc/pki/tls/certs/ca-bundle.crt, Debian: /etc/ssl/certs/ca-certificates.crt) and
+ * passes it to OpenSSL explicitly, so OpenSSL's own SSL_CERT_FILE variable is not consulted by
+ * libcurl; suga honours it here. Order: SSL_CERT_FILE when readable; else libcurl's built-in
+ * default when it exists; else the first known bundle that exists; else libcurl's default. */
+static suga_status resolve_ca_bundle(suga_ctx *ctx)
+{
+    static const char *const known[] = {
+        "/etc/pki/tls/certs/ca-bundle.crt",                  /* AL2023, Fedora, RHEL */
+        "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine */
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* AL2023, Fedora (the source of the above) */
+        "/etc/ssl/cert.pem",                                 /* Alpine, the BSDs */
+    };
+    char env[CA_PATH_MAX];
+    state.set_cainfo = false;
+    state.ca_bundle[0] = '\0';
+    if (suga_config_get_string("SSL_CERT_FILE", "", env, sizeof env, NULL) == SUGA_OK && env[0]) {
+        if (readable(env)) {
+            copy_text(state.ca_bundle, sizeof state.ca_bundle, env);
+            state.set_cainfo = true;
+            state.ca_bundle_source = "SSL_CERT_FILE";
+            return SUGA_OK;
+        }
+        warn(ctx, "http_client: SSL_CERT_FILE names a file that cannot be read; using the default CA bundle",
+             json_pack("{s:s, s:s}", "setting", "SSL_CERT_FILE", "path", env));
+    }
+    const char *builtin = NULL;
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAINFO: 7.84.0 */
+    CURL *probe = curl_easy_init();
+    char *path = NULL;
+    if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+        copy_text(state.ca_bundle, sizeof state.ca_bundle, path);
+    if (probe)
+        curl_easy_cleanup(probe);
+    builtin = state.ca_bundle[0] ? state.ca_bundle : NULL;
+#endif
+    if (readable(builtin)) {
+        state.ca_bundle_source = "libcurl default";
+        return SUGA_OK;
+    }
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (readable(known[i])) {
+            copy_text(state.ca_bundle, sizeof state.ca_bundle, known[i]);
+            state.set_cainfo = true;
+            state.ca_bundle_source = "found";
+            return SUGA_OK;
+        }
+    }
+    state.ca_bundle_source = "libcurl default (no bundle file found)";
+    return SUGA_OK;
+}
+
+static void default_user_agent(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    snprintf(state.user_agent, sizeof state.user_agent, "suga-http_client libcurl/%s", v && v->version ? v->version : "?");
+    state.custom_user_agent = false;
+}
+
+static void warn_insecure_default(const suga_ctx *ctx)
+{
+    if (state.verify_tls || state.warned_insecure)
+        return;
+    state.warned_insecure = true;
+    const char *setting = state.verify_tls_source;
+    const char *value = !strcmp(setting, "NOT_VERIFY_SSL") ? "true" : "false";
+    char message[256];
+    if (!strcmp(setting, "configure"))
+        snprintf(message, sizeof message,
+                 "http_client: TLS certificate verification is off for every request (http_client.configure "
+                 "verify_tls false); use it only for a server you trust");
+    else
+        snprintf(message, sizeof message,
+                 "http_client: TLS certificate verification is off for every request (%s=%s); use it only for "
+                 "a server you trust",
+                 setting, value);
+    warn(ctx, message, json_pack("{s:s, s:s}", "setting", setting, "value", value));
+}
+
+/* The settings, read from the configuration on first use (not at start-up: the module is not
+ * loaded then). HOME_ASSISTANT_VERIFY_SSL wins over its inverted alias NOT_VERIFY_SSL, the
+ * variable of Home Assistant's own Alexa forwarder script. */
+static suga_status ensure_ready(suga_ctx *ctx, const char *op)
+{
+    suga_status st = init_curl(ctx, op);
+    if (st != SUGA_OK || state.settings_ready)
+        return st;
+    bool set = false, value = true;
+    st = config_bool(ctx, op, "HOME_ASSISTANT_VERIFY_SSL", &set, &value);
+    if (st != SUGA_OK)
+        return st;
+    if (set) {
+        state.verify_tls = value;
+        state.verify_tls_source = "HOME_ASSISTANT_VERIFY_SSL";
+    } else {
+        st = config_bool(ctx, op, "NOT_VERIFY_SSL", &set, &value);
+        if (st != SUGA_OK)
+            return st;
+        state.verify_tls = set ? !value : true;
+        state.verify_tls_source = set ? "NOT_VERIFY_SSL" : "default";
+    }
+    state.timeout_ms = DEFAULT_TIMEOUT_MS;
+    state.max_hosts = DEFAULT_MAX_HOSTS;
+    default_user_agent();
+    resolve_ca_bundle(ctx);
+    state.settings_ready = true;
+    warn_insecure_default(ctx);
+    return SUGA_OK;
+}
+
+/* ---- the pool ---- */
+
+static void evict_one(void)
+{
+    uint32_t oldest = 0;
+    for (uint32_t i = 1; i < state.host_count; i++)
+        if (state.hosts[i]->last_used < state.hosts[oldest]->last_used)
+            oldest = i;
+    curl_easy_cleanup(state.hosts[oldest]->easy); /* closes its connections */
+    free(state.hosts[oldest]);
+    state.hosts[oldest] = state.hosts[--state.host_count];
+    state.hosts[state.host_count] = NULL;
+    state.evictions++;
+}
+
+static pool_host *pool_get(const char *key, bool tls)
+{
+    for (uint32_t i = 0; i < state.host_count; i++)
+        if (!strcmp(state.hosts[i]->key, key))
+            return state.hosts[i];
+    pool_host *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->easy = curl_easy_init();
+    if (!h->easy) {
+        free(h);
+        return NULL;
+    }
+    copy_text(h->key, sizeof h->key, key);
+    h->tls = tls;
+    while (state.host_count >= state.max_hosts)
+        evict_one();
+    state.hosts[state.host_count++] = h;
+    return h;
+}
+
+/* ---- URLs: the pool key, and the text shown in messages ---- */
+
+typedef struct target {
+    CURLU *url;
+    char key[HOST_KEY_MAX];
+    char shown[SHOWN_URL_MAX + 4];
+    bool tls;
+} target;
+
+/* The query with the value of every secret-looking parameter masked (name=***). */
+static void mask_query(const char *query, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    const char *p = query;
+    while (*p && o + 1 < size) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t name_len = eq ? (size_t)(eq - p) : len;
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(name_len < sizeof name - 1 ? name_len : sizeof name - 1), p);
+        int n;
+        if (eq && suga_util_is_secret_name(name))
+            n = snprintf(out + o, size - o, "%s%.*s=" SUGA_SECRET_MASK, o ? "&" : "", (int)name_len, p);
+        else
+            n = snprintf(out + o, size - o, "%s%.*s", o ? "&" : "", (int)len, p);
+        if (n < 0 || (size_t)n >= size - o) {
+            out[o] = '\0';
+            break;
+        }
+        o += (size_t)n;
+        p += len + (end ? 1 : 0);
+    }
+}
+
+static void show_url(target *t)
+{
+    copy_text(t->shown, sizeof t->shown, t->key); /* the fallback */
+    CURLU *d = curl_url_dup(t->url);
+    if (!d)
+        return;
+    char *part = NULL;
+    if (curl_url_get(d, CURLUPART_USER, &part, 0) == CURLUE_OK && part)
+        curl_url_set(d, CURLUPART_USER, SUGA_SECRET_MASK, 0);
+    curl_free(part);
+    part = NULL;
+    curl_url_set(d, CURLUPART_PASSWORD, NULL, 0);
+    curl_url_set(d, CURLUPART_OPTIONS, NULL, 0);
+    curl_url_set(d, CURLUPART_FRAGMENT, NULL, 0);
+    if (curl_url_get(d, CURLUPART_QUERY, &part, 0) == CURLUE_OK && part) {
+        char masked[2100];
+        mask_query(part, masked, sizeof masked);
+        curl_url_set(d, CURLUPART_QUERY, masked[0] ? masked : NULL, 0);
+    }
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(d, CURLUPART_URL, &part, 0) == CURLUE_OK && part) {
+        size_t cut = 0;
+        suga_util_utf8_cut(part, strlen(part), SHOWN_URL_MAX, &cut);
+        snprintf(t->shown, sizeof t->shown, "%.*s%s", (int)cut, part, cut < strlen(part) ? "..." : "");
+    }
+    curl_free(part);
+    curl_url_cleanup(d);
+}
+
+/* The password of user:password@ in the raw URL text, as a secret to scrub. */
+static void url_password(const char *url, size_t len, secrets *s)
+{
+    const char *scheme_end = strstr(url, "://");
+    if (!scheme_end)
+        return;
+    const char *auth = scheme_end + 3;
+    size_t rest = len - (size_t)(auth - url);
+    size_t host_start = strcspn(auth, "/?#");
+    if (host_start > rest)
+        host_start = rest;
+    const char *at = NULL;
+    for (size_t i = 0; i < host_start; i++)
+        if (auth[i] == '@')
+            at = auth + i;
+    if (!at)
+        return;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    if (colon)
+        secrets_add(s, colon + 1, (size_t)(at - colon - 1));
+}
+
+static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t, secrets *s)
+{
+    memset(t, 0, sizeof *t);
+    if (memchr(url->ptr, '\0', url->len))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' contains a NUL character");
+    /* checked before libcurl sees it: libcurl knows other schemes (ftp, file...) */
+    if (strncasecmp(url->ptr, "http://", 7) != 0 && strncasecmp(url->ptr, "https://", 8) != 0)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' must be an http:// or https:// URL");
+    url_password(url->ptr, url->len, s);
+    t->url = curl_url();
+    if (!t->url)
+        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory parsing the URL");
+    CURLUcode uc = curl_url_set(t->url, CURLUPART_URL, url->ptr, 0);
+    if (uc != CURLUE_OK)
+        return suga_fail(ctx, uc == CURLUE_OUT_OF_MEMORY ? SUGA_E_NOMEM : SUGA_E_INVALID_ARG,
+                         OP_REQUEST ": arg 'url' is not a valid URL: %s", curl_url_strerror(uc));
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    suga_status st = SUGA_OK;
+    if (curl_url_get(t->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(t->url, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(t->url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' needs a scheme and a host");
+    else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' must be an http:// or https:// URL");
+    else if (!*host)
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' has no host");
+    else {
+        for (char *c = scheme; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        for (char *c = host; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        t->tls = !strcmp(scheme, "https");
+        snprintf(t->key, sizeof t->key, "%s://%s:%s", scheme, host, port);
+        show_url(t);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    return st;
+}
+
+/* ---- request headers ---- */
+
+static bool is_tchar(unsigned char c)
+{
+    return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+typedef struct request_headers {
+    struct curl_slist *list;
+    bool content_type, user_agent;
+} request_headers;
+
+static suga_status add_header(suga_ctx *ctx, request_headers *rh, const char *text)
+{
+    struct curl_slist *grown = curl_slist_append(rh->list, text);
+    if (!grown)
+        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory building the headers");
+    rh->list = grown;
+    return SUGA_OK;
+}
+
+/* Checks names (RFC 9110 tokens) and values (no CR, LF or NUL: no header injection), never
+ * quoting a value; collects secret-looking values for scrubbing. */
+static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_headers *rh, secrets *s)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)headers, name, value) {
+        size_t name_len = strlen(name);
+        char shown[HEADER_NAME_MAX + 16];
+        suga_util_quote(name, name_len, 64, shown, sizeof shown);
+        if (name_len == 0 || name_len > HEADER_NAME_MAX)
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header name %s must be 1 to %d bytes long", shown,
+                             HEADER_NAME_MAX);
+        for (size_t i = 0; i < name_len; i++)
+            if (!is_tchar((unsigned char)name[i]))
+                return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                                 OP_REQUEST ": header name %s has a character not allowed in a header name", shown);
+        if (!json_is_string(value))
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header %s must be a string", shown);
+        const char *v = json_string_value(value);
+        size_t len = json_string_length(value);
+        if (len > HEADER_VALUE_MAX)
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header %s is longer than %d bytes", shown,
+                             HEADER_VALUE_MAX);
+        for (size_t i = 0; i < len; i++)
+            if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0')
+                return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                                 OP_REQUEST ": header %s has a line break or NUL in its value (not shown)", shown);
+        if (suga_util_is_secret_name(name)) {
+            secrets_add(s, v, len);
+            if (len > 7 && !strncasecmp(v, "Bearer ", 7))
+                secrets_add(s, v + 7, len - 7);
+            else if (len > 6 && !strncasecmp(v, "Basic ", 6))
+                secrets_add(s, v + 6, len - 6);
+        }
+        rh->content_type |= !strcasecmp(name, "content-type");
+        rh->user_agent |= !strcasecmp(name, "user-agent");
+        /* "Name;" is libcurl's way to send an empty value ("Name:" would remove the header) */
+        size_t size = name_len + len + 3;
+        char *line = malloc(size);
+        if (!line)
+            return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory building the headers");
+        if (len)
+            snprintf(line, size, "%s: %s", name, v);
+        else
+            snprintf(line, size, "%s;", name);
+        suga_status st = add_header(ctx, rh, line);
+        memset(line, 0, size); /* a secret value does not linger in freed memory */
+        free(line);
+        if (st != SUGA_OK)
+            return st;
+    }
+    return SUGA_OK;
+}
+
+/* ---- the response ---- */
+
+typedef struct response {
+    char *data;
+    size_t len, cap, max;
+    bool over_limit, nomem;
+    json_t *headers;   /* selected response headers of the last response, lower-case names */
+    bool headers_nomem;
+} response;
+
+static size_t on_body(char *bytes, size_t size, size_t nmemb, void *userdata)
+{
+    response *r = userdata;
+    size_t n = size * nmemb;
+    if (n > r->max - r->len) {
+        r->over_limit = true;
+        return 0; /* CURLE_WRITE_ERROR: the transfer stops here */
+    }
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + n)
+            cap *= 2;
+        if (cap > r->max)
+            cap = r->max;
+        char *grown = realloc(r->data, cap + 1);
+        if (!grown) {
+            r->nomem = true;
+            return 0;
+        }
+        r->data = grown;
+        r->cap = cap;
+    }
+    memcpy(r->data + r->len, bytes, n);
+    r->len += n;
+    return n;
+}
+
+/* The headers a caller may act on; others (set-cookie above all) are not returned. */
+static const char *const kept_headers[] = {
+    "content-type", "content-length", "content-encoding", "content-language", "retry-after", "location",
+    "etag", "last-modified", "cache-control", "expires", "date", "age", "server", "allow",
+    "www-authenticate", "x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+};
+
+static json_t *text_value(const char *s, size_t len);
+
+static size_t on_header(char *bytes, size_t size, size_t nmemb, void *userdata)
+{
+    response *r = userdata;
+    size_t n = size * nmemb;
+    if (n >= 5 && !memcmp(bytes, "HTTP/", 5)) { /* a new response (after a 100 Continue, say) */
+        json_object_clear(r->headers);
+        return n;
+    }
+    const char *colon = memchr(bytes, ':', n);
+    if (!colon || colon == bytes || (size_t)(colon - bytes) >= 64)
+        return n;
+    char name[64];
+    size_t name_len = (size_t)(colon - bytes);
+    for (size_t i = 0; i < name_len; i++)
+        name[i] = (char)tolower((unsigned char)bytes[i]);
+    name[name_len] = '\0';
+    bool kept = false;
+    for (size_t i = 0; i < sizeof kept_headers / sizeof kept_headers[0] && !kept; i++)
+        kept = !strcmp(name, kept_headers[i]);
+    if (!kept)
+        return n;
+    const char *v = colon + 1, *end = bytes + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    json_t *value = text_value(v, (size_t)(end - v));
+    if (!value || json_object_set_new(r->headers, name, value) != 0)
+        r->headers_nomem = true;
+    return n;
+}
+
+/* A JSON string of any bytes: invalid UTF-8 bytes become U+FFFD. */
+static json_t *text_value(const char *s, size_t len)
+{
+    if (suga_util_utf8_valid(s, len))
+        return json_stringn(s, len);
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        /* the shortest well-formed prefix is one character; none within 4 bytes: a bad byte */
+        size_t step = 0;
+        for (size_t k = 1; k <= 4 && i + k <= len && !step; k++)
+            if (suga_util_utf8_valid(s + i, k))
+                step = k;
+        if (step) {
+            memcpy(out + o, s + i, step);
+            o += step;
+            i += step;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *v = json_stringn(out, o);
+    free(out);
+    return v;
+}
+
+static bool json_content_type(const json_t *headers)
+{
+    const char *ct = json_string_value(json_object_get(headers, "content-type"));
+    if (!ct)
+        return true; /* none: parse_json applies */
+    size_t len = strcspn(ct, ";");
+    while (len && (ct[len - 1] == ' ' || ct[len - 1] == '\t'))
+        len--;
+    if (len == strlen("application/json") && !strncasecmp(ct, "application/json", len))
+        return true;
+    return len > 5 && !strncasecmp(ct + len - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
+}
+
+/* ---- errors ---- */
+
+/* What a failed transfer means for the caller, and its status. */
+static suga_status describe_failure(CURLcode rc, CURL *easy, const response *r, const char *errbuf, int64_t timeout,
+                                    int64_t asked, bool clipped, char *out, size_t size)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+        if (os_errno == ECONNREFUSED)
+            snprintf(out, size, "connection refused");
+        else
+            snprintf(out, size, "could not connect: %s", detail);
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        snprintf(out, size, "could not resolve the host name: %s", detail);
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_OPERATION_TIMEDOUT:
+        if (clipped)
+            snprintf(out, size,
+                     "timed out after %" PRId64 " ms: timeout_ms %" PRId64
+                     " was clipped to the time left before the invocation's deadline (less %d ms)",
+                     timeout, asked, SAFETY_MARGIN_MS);
+        else
+            snprintf(out, size, "timed out after %" PRId64 " ms", timeout);
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_FILESIZE_EXCEEDED:
+        snprintf(out, size, "response body exceeds max_response_bytes (%zu bytes)", r->max);
+        return SUGA_E_LIMIT;
+    case CURLE_WRITE_ERROR:
+        if (r->over_limit) {
+            snprintf(out, size, "response body exceeds max_response_bytes (%zu bytes)", r->max);
+            return SUGA_E_LIMIT;
+        }
+        snprintf(out, size, "out of memory reading the response");
+        return SUGA_E_NOMEM;
+    case CURLE_OUT_OF_MEMORY:
+        snprintf(out, size, "out of memory");
+        return SUGA_E_NOMEM;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        snprintf(out, size, "TLS certificate verification failed: %s", detail);
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(out, size, "TLS handshake failed: %s", detail);
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_GOT_NOTHING:
+        snprintf(out, size, "the server closed the connection without answering");
+        return SUGA_E_UNAVAILABLE;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        snprintf(out, size, "%s", detail);
+        return SUGA_E_INVALID_ARG;
+    default:
+        snprintf(out, size, "%s", detail);
+        return SUGA_E_UNAVAILABLE;
+    }
+}
+
+/* ---- make_request ---- */
+
+static suga_status request_failed(suga_ctx *ctx, suga_status st, const char *method, const target *t, pool_host *h,
+                                  const char *why, const secrets *s)
+{
+    suga_fail(ctx, st, OP_REQUEST ": %s %s: %s", method, t->shown, why);
+    scrub_all(ctx->error, sizeof ctx->error, s);
+    if (h) {
+        h->errors++;
+        /* the message without the operation's name, for http_client.status */
+        const char *tail = ctx->error + strlen(OP_REQUEST ": ");
+        copy_text(h->last_error, sizeof h->last_error, tail);
+    }
+    return st;
+}
+
+typedef struct request_body {
+    const char *data;
+    size_t len;
+    char *owned;      /* JSON text made here */
+    const char *type; /* content-type to add when the caller gave none */
+} request_body;
+
+static suga_status encode_body(suga_ctx *ctx, const suga_args_http_client_make_request *a, const char *method,
+                               request_body *b)
+{
+    memset(b, 0, sizeof *b);
+    if (!a->has_body || !a->body || json_is_null(a->body))
+        return SUGA_OK;
+    if (!strcmp(method, "HEAD"))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": a HEAD request has no body");
+    if (json_is_string(a->body)) {
+        b->data = json_string_value(a->body);
+        b->len = json_string_length(a->body);
+        b->type = "Content-Type: text/plain; charset=utf-8";
+        return SUGA_OK;
+    }
+    b->owned = json_dumps(a->body, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!b->owned)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'body' cannot be encoded as JSON");
+    b->data = b->owned;
+    b->len = strlen(b->owned);
+    b->type = "Content-Type: application/json";
+    return SUGA_OK;
+}
+
+/* POST, PUT and PATCH always carry a body (maybe empty: Content-Length: 0); GET and DELETE only
+ * when one is given; HEAD never. */
+static void set_method(CURL *easy, const char *method, const request_body *b)
+{
+    bool get = !strcmp(method, "GET"), del = !strcmp(method, "DELETE");
+    if (!strcmp(method, "HEAD")) {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+        return;
+    }
+    if (get && !b->data) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    if (b->data || !del) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, b->data ? b->data : "");
+    }
+    if (strcmp(method, "POST") != 0)
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+}
+
+static void log_request(const suga_ctx *ctx, const char *method, const target *t, long status, double elapsed_ms,
+                        bool reused)
+{
+    json_t *fields = json_pack("{s:s, s:s, s:s, s:I, s:f, s:b}", "method", method, "url", t->shown, "host", t->key,
+                               "status", (json_int_t)status, "elapsed_ms", elapsed_ms, "reused_connection", reused);
+    suga_log_write(ctx, SUGA_LOG_DEBUG, "http_client request", fields, NULL);
+    json_decref(fields);
+}
+
+static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_request *a, const char *method, target *t,
+                           secrets *s, json_t **result)
+{
+    /* the timeout: the caller's (or the configured default), never past the deadline */
+    int64_t asked = a->has_timeout_ms ? a->timeout_ms : state.timeout_ms, timeout = asked;
+    bool clipped = false;
+    if (ctx->deadline_ms > 0) {
+        int64_t left = ctx->deadline_ms - wall_ms() - SAFETY_MARGIN_MS;
+        if (left <= 0) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "no time left before the invocation's deadline (%" PRId64 " ms left, %d ms are kept to answer in)",
+                     left + SAFETY_MARGIN_MS, SAFETY_MARGIN_MS);
+            return request_failed(ctx, SUGA_E_UNAVAILABLE, method, t, NULL, why, s);
+        }
+        if (left < timeout) {
+            timeout = left;
+            clipped = true;
+        }
+    }
+    bool verify = a->has_verify_tls ? a->verify_tls : state.verify_tls;
+
+    request_body body;
+    suga_status st = encode_body(ctx, a, method, &body);
+    if (st != SUGA_OK)
+        return st;
+    request_headers rh = {0};
+    if (a->has_headers && a->headers)
+        st = build_headers(ctx, a->headers, &rh, s);
+    if (st == SUGA_OK && body.type && !rh.content_type)
+        st = add_header(ctx, &rh, body.type);
+    if (st == SUGA_OK && body.data) /* no "Expect: 100-continue" round trip before a large body */
+        st = add_header(ctx, &rh, "Expect:");
+    pool_host *h = NULL;
+    if (st == SUGA_OK && !(h = pool_get(t->key, t->tls)))
+        st = suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory adding %s to the pool", t->key);
+    if (st != SUGA_OK) {
+        curl_slist_free_all(rh.list);
+        free(body.owned);
+        return st;
+    }
+    h->last_used = ++state.sequence;
+    h->last_used_ms = monotonic_ms();
+    if (!verify && t->tls && a->has_verify_tls && !h->warned_insecure && state.verify_tls) {
+        h->warned_insecure = true;
+        char message[HOST_KEY_MAX + 128];
+        snprintf(message, sizeof message, "http_client: TLS certificate verification is off for a request to %s (verify_tls false)", h->key);
+        warn(ctx, message, json_pack("{s:s}", "host", h->key));
+    }
+
+    response r = {.max = (size_t)a->max_response_bytes, .headers = json_object()};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *e = h->easy;
+    curl_easy_reset(e); /* keeps live connections, the DNS cache and TLS sessions */
+    curl_easy_setopt(e, CURLOPT_CURLU, t->url);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+    if (state.set_cainfo)
+        curl_easy_setopt(e, CURLOPT_CAINFO, state.ca_bundle);
+    if (!rh.user_agent)
+        curl_easy_setopt(e, CURLOPT_USERAGENT, state.user_agent);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, rh.list);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r.max);
+    set_method(e, method, &body);
+
+    double started = monotonic_us();
+    CURLcode rc = r.headers ? curl_easy_perform(e) : CURLE_OUT_OF_MEMORY;
+    double elapsed_ms = (double)(int64_t)((monotonic_us() - started) / 10.0) / 100.0; /* 0.01 ms */
+    h->verify_tls = verify;
+
+    long connects = 0, status = 0;
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    h->requests++;
+    h->connections += (uint64_t)(connects > 0 ? connects : 0);
+    bool reused = rc == CURLE_OK && connects == 0;
+    h->reuses += reused;
+    /* nothing of the request may outlive the call inside the handle: the header list and body
+     * are freed below, and the handle keeps pointers to them until the next reset */
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(e, CURLOPT_CURLU, NULL);
+    curl_slist_free_all(rh.list);
+    free(body.owned);
+
+    if (rc != CURLE_OK || r.nomem || r.headers_nomem) {
+        char why[CURL_ERROR_SIZE + 200];
+        st = rc == CURLE_OK ? SUGA_E_NOMEM : describe_failure(rc, e, &r, errbuf, timeout, asked, clipped, why, sizeof why);
+        if (rc == CURLE_OK)
+            snprintf(why, sizeof why, "out of memory reading the response");
+        free(r.data);
+        json_decref(r.headers);
+        log_request(ctx, method, t, 0, elapsed_ms, false);
+        return request_failed(ctx, st, method, t, h, why, s);
+    }
+    h->last_status = status;
+
+    json_t *body_value = NULL;
+    if (r.len == 0 || !strcmp(method, "HEAD")) {
+        body_value = json_null();
+    } else if (a->parse_json && json_content_type(r.headers)) {
+        json_error_t jerr;
+        body_value = json_loadb(r.data, r.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        if (!body_value && status >= 200 && status < 300) {
+            char why[JSON_ERROR_TEXT_LENGTH + 96];
+            snprintf(why, sizeof why, "response is not valid JSON (line %d, column %d): %s", jerr.line, jerr.column,
+                     jerr.text);
+            free(r.data);
+            json_decref(r.headers);
+            log_request(ctx, method, t, status, elapsed_ms, reused);
+            return request_failed(ctx, SUGA_E_HANDLER, method, t, h, why, s);
+        }
+        if (!body_value) /* an error page that claims JSON: the status is what the caller acts on */
+            body_value = text_value(r.data, r.len);
+    } else {
+        body_value = text_value(r.data, r.len);
+    }
+    free(r.data);
+    log_request(ctx, method, t, status, elapsed_ms, reused);
+    if (!body_value) {
+        json_decref(r.headers);
+        return request_failed(ctx, SUGA_E_NOMEM, method, t, h, "out of memory building the result", s);
+    }
+    return suga_util_result(ctx, OP_REQUEST,
+                            json_pack("{s:I, s:o, s:o, s:f, s:b}", "status", (json_int_t)status, "headers", r.headers,
+                                      "body", body_value, "elapsed_ms", elapsed_ms, "reused_connection", reused),
+                            result);
+}
+
+suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
+{
+    suga_status st = ensure_ready(ctx, OP_REQUEST);
+    if (st != SUGA_OK)
+        return st;
+    char method[8];
+    size_t mlen = args->method.len < sizeof method - 1 ? args->method.len : sizeof method - 1;
+    for (size_t i = 0; i < mlen; i++)
+        method[i] = (char)toupper((unsigned char)args->method.ptr[i]);
+    method[mlen] = '\0';
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        known |= !strcmp(method, methods[i]);
+    if (!known) /* the spec's pattern refuses these on the JSON path; a typed caller may not have */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                         OP_REQUEST ": arg 'method' must be GET, POST, PUT, DELETE, PATCH or HEAD");
+    if (args->max_response_bytes < 1)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'max_response_bytes' must be at least 1");
+    if (args->has_headers && args->headers && !json_is_object(args->headers))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'headers' must be an object");
+
+    secrets s = {0};
+    target t;
+    st = parse_target(ctx, &args->url, &t, &s);
+    if (st == SUGA_OK)
+        st = perform(ctx, args, method, &t, &s, result);
+    else
+        scrub_all(ctx->error, sizeof ctx->error, &s);
+    curl_url_cleanup(t.url);
+    return st;
+}
+
+/* ---- status and configure ---- */
+
+static json_t *settings_json(void)
+{
+    return json_pack("{s:I, s:b, s:s, s:I, s:s, s:b, s:s?, s:s}", "timeout_ms", (json_int_t)state.timeout_ms,
+                     "verify_tls", state.verify_tls, "verify_tls_source", state.verify_tls_source, "max_hosts",
+                     (json_int_t)state.max_hosts, "user_agent", state.user_agent, "custom_user_agent",
+                     state.custom_user_agent, "ca_bundle", state.ca_bundle[0] ? state.ca_bundle : NULL,
+                     "ca_bundle_source", state.ca_bundle_source);
+}
+
+static json_t *libcurl_json(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (!v)
+        return json_null();
+    json_t *protocols = json_array();
+    for (const char *const *p = v->protocols; protocols && p && *p; p++)
+        json_array_append_new(protocols, json_string(*p));
+    return json_pack("{s:s, s:s?, s:s?, s:o, s:b, s:b, s:b, s:b, s:b}", "version", v->version, "ssl_version",
+                     v->ssl_version, "libz_version", v->libz_version, "protocols", protocols, "ssl",
+                     (v->features & CURL_VERSION_SSL) != 0, "http2", (v->features & CURL_VERSION_HTTP2) != 0, "ipv6",
+                     (v->features & CURL_VERSION_IPV6) != 0, "libz", (v->features & CURL_VERSION_LIBZ) != 0,
+                     "async_dns", (v->features & CURL_VERSION_ASYNCHDNS) != 0);
+}
+
+static json_t *host_json(const pool_host *h, int64_t now)
+{
+    return json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:s?, s:I}", "host", h->key, "tls", h->tls,
+                     "verify_tls", h->verify_tls, "connections", (json_int_t)h->connections, "requests",
+                     (json_int_t)h->requests, "reuses", (json_int_t)h->reuses, "errors", (json_int_t)h->errors,
+                     "last_status", h->last_status ? json_integer(h->last_status) : json_null(), "last_error",
+                     h->last_error[0] ? h->last_error : NULL, "idle_ms", (json_int_t)(now - h->last_used_ms));
+}
+
+suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
+{
+    (void)args;
+    suga_status st = ensure_ready(ctx, OP_STATUS);
+    if (st != SUGA_OK)
+        return st;
+    json_t *hosts = json_array();
+    int64_t now = monotonic_ms();
+    /* most recently used first */
+    const pool_host *order[MAX_HOSTS];
+    for (uint32_t i = 0; i < state.host_count; i++) {
+        uint32_t j = i;
+        while (j > 0 && order[j - 1]->last_used < state.hosts[i]->last_used) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = state.hosts[i];
+    }
+    for (uint32_t i = 0; hosts && i < state.host_count; i++) {
+        json_t *hj = host_json(order[i], now);
+        if (!hj || json_array_append_new(hosts, hj) != 0) {
+            json_decref(hosts);
+            hosts = NULL;
+        }
+    }
+    json_t *built = NULL;
+    if (hosts)
+        built = json_pack("{s:o, s:o, s:o, s:I, s:I}", "libcurl", libcurl_json(), "settings", settings_json(), "hosts",
+                          hosts, "host_count", (json_int_t)state.host_count, "evictions", (json_int_t)state.evictions);
+    return suga_util_result(ctx, OP_STATUS, built, result);
+}
+
+suga_status http_client_configure(suga_ctx *ctx, const suga_args_http_client_configure *args, json_t **result)
+{
+    suga_status st = ensure_ready(ctx, OP_CONFIGURE);
+    if (st != SUGA_OK)
+        return st;
+    if ((args->has_timeout_ms && (args->timeout_ms < 1 || args->timeout_ms > 60000)) ||
+        (args->has_max_hosts && (args->max_hosts < 1 || args->max_hosts > MAX_HOSTS)))
+        return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                         OP_CONFIGURE ": timeout_ms must be in [1, 60000] and max_hosts in [1, %d]", MAX_HOSTS);
+    if (args->has_user_agent) {
+        if (args->user_agent.len > USER_AGENT_MAX)
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_CONFIGURE ": arg 'user_agent' is longer than %d bytes",
+                             USER_AGENT_MAX);
+        for (size_t i = 0; i < args->user_agent.len; i++)
+            if (args->user_agent.ptr[i] < ' ' || args->user_agent.ptr[i] > '~')
+                return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                                 OP_CONFIGURE ": arg 'user_agent' must be printable ASCII");
+    }
+    if (args->has_timeout_ms)
+        state.timeout_ms = args->timeout_ms;
+    if (args->has_max_hosts) {
+        state.max_hosts = (uint32_t)args->max_hosts;
+        while (state.host_count > state.max_hosts)
+            evict_one();
+    }
+    if (args->has_user_agent) {
+        if (args->user_agent.len == 0) {
+            default_user_agent();
+        } else {
+            snprintf(state.user_agent, sizeof state.user_agent, "%.*s", (int)args->user_agent.len, args->user_agent.ptr);
+            state.custom_user_agent = true;
+        }
+    }
+    if (args->has_verify_tls) {
+        if (args->verify_tls != state.verify_tls)
+            state.warned_insecure = false; /* a change back to off is warned about again */
+        state.verify_tls = args->verify_tls;
+        state.verify_tls_source = "configure";
+        warn_insecure_default(ctx);
+    }
+    return suga_util_result(ctx, OP_CONFIGURE, settings_json(), result);
+}
