@@ -93,8 +93,8 @@ static suga_status ha_request(suga_ctx *ctx, const char *op, const char *method,
     json_t *response = NULL;
     st = suga_call_json(ctx, "http_client.make_request", sizeof "http_client.make_request" - 1, args, &response);
     json_decref(args);
-    if (st != SUGA_OK) /* the message is http_client's, which never shows the Authorization value */
-        return st == SUGA_E_LIMIT || st == SUGA_E_HANDLER ? st : SUGA_E_UNAVAILABLE;
+    if (st != SUGA_OK) /* http_client's status and message (which never shows the Authorization value) */
+        return st;
     int status = (int)json_integer_value(json_object_get(response, "status"));
     json_t *answer = json_object_get(response, "body");
     if (status < 200 || status > 299) {
