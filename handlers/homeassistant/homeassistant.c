@@ -8,8 +8,10 @@
  * logged and never part of a message.
  *
  * Statuses: a transport failure or a 5xx answer is SUGA_E_UNAVAILABLE (it counts for the
- * homeassistant circuit breaker, and idempotent reads are retried); 401/403 is SUGA_E_STATE
- * ("Home Assistant refused the token"); 404 is SUGA_E_NOT_FOUND; another 4xx is SUGA_E_HANDLER.
+ * homeassistant circuit breaker, and idempotent reads are retried); 401/403 is
+ * SUGA_E_INVALID_ARG ("Home Assistant refused the token": the caller's credential, which must
+ * not open the breaker); 404 is SUGA_E_NOT_FOUND; another 4xx is SUGA_E_HANDLER; no
+ * HOME_ASSISTANT_URL is SUGA_E_STATE.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@ static const char *bearer(suga_ctx *ctx, const char *op, const suga_settings *s,
         return token.ptr;
     if (s->home_assistant_token[0])
         return s->home_assistant_token;
-    suga_fail(ctx, SUGA_E_STATE, "%s: no access token: pass access_token, or set HOME_ASSISTANT_TOKEN", op);
+    suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: no access token: pass access_token, or set HOME_ASSISTANT_TOKEN", op);
     return NULL;
 }
 
@@ -44,8 +46,8 @@ static suga_status answer_failed(suga_ctx *ctx, const char *op, const char *meth
     if (detail)
         suga_util_quote(detail, strlen(detail), 120, shown, sizeof shown);
     if (status == 401 || status == 403)
-        return suga_fail(ctx, SUGA_E_STATE, "%s: Home Assistant refused the token (%d) for %s %s", op, status, method,
-                         path);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: Home Assistant refused the token (%d) for %s %s", op, status,
+                         method, path);
     if (status == 404)
         return suga_fail(ctx, SUGA_E_NOT_FOUND, "%s: Home Assistant has no %s (404)%s%s", op, path,
                          detail ? ": " : "", shown);
@@ -69,7 +71,7 @@ static suga_status ha_request(suga_ctx *ctx, const char *op, const char *method,
         return suga_fail(ctx, SUGA_E_STATE, "%s: HOME_ASSISTANT_URL is not set", op);
     const char *bearer_token = bearer(ctx, op, s, has_token, token);
     if (!bearer_token)
-        return SUGA_E_STATE;
+        return SUGA_E_INVALID_ARG;
     size_t auth_len = strlen(bearer_token) + sizeof "Bearer ";
     char *auth = malloc(auth_len);
     char url[1024];
@@ -398,6 +400,18 @@ suga_status homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassist
         return suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.conversation: out of memory");
     suga_status st = ha_request(ctx, "homeassistant.conversation", "POST", "/api/conversation/process", body,
                                 args->has_access_token, args->access_token, result);
+    json_decref(body);
+    return st;
+}
+
+suga_status homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeassistant_alexa_smart_home *args,
+                                           json_t **result)
+{
+    json_t *body = json_pack("{s:O}", "directive", args->directive);
+    if (!body)
+        return suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.alexa_smart_home: out of memory");
+    suga_status st = ha_request(ctx, "homeassistant.alexa_smart_home", "POST", "/api/alexa/smart_home", body, true,
+                                args->access_token, result);
     json_decref(body);
     return st;
 }

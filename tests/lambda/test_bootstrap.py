@@ -168,15 +168,20 @@ class Routing(unittest.TestCase):
             rest = {"httpMethod": "GET", "path": "/health", "requestContext": {"stage": "prod"}}
             self.assertEqual(box.call(rest)["body"]["statusCode"], 200, "API Gateway REST (1.0) events too")
 
-    def test_alexa_directive_without_a_route(self):
-        with Sandbox() as box:
+    def test_alexa_directives_are_routed_to_the_bridge(self):
+        with Sandbox() as box:  # no HOME_ASSISTANT_URL: the bridge answers with an Alexa error event
             directive = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
                                                   "payloadVersion": "3", "messageId": "m-1"},
                                        "payload": {"scope": {"type": "BearerToken", "token": "secret"}}}}
             rec = box.call(directive)
-            self.assertEqual(rec["outcome"], "error", rec)
-            self.assertEqual(rec["body"]["errorType"], "UnsupportedDirective")
-            self.assertIn("Alexa.Discovery.Discover", rec["body"]["errorMessage"])
+            self.assertEqual(rec["outcome"], "response", rec)
+            event = rec["body"]["event"]
+            self.assertEqual(event["header"]["name"], "ErrorResponse")
+            self.assertEqual(event["payload"]["type"], "INTERNAL_ERROR")
+            self.assertIn("HOME_ASSISTANT_URL is not set", event["payload"]["message"])
+            records = [r for r in box.log_records() if r.get("message") == "request"]
+            self.assertEqual(records[-1]["operation"], "alexa.smart_home", "routes.alexa in spec/routes.yaml")
+            self.assertEqual(records[-1]["correlation_id"], "m-1", "Alexa's messageId is the correlation id")
             self.assertNotIn("secret", json.dumps(box.log_records()), "tokens never reach the log")
 
 

@@ -57,7 +57,7 @@ class HomeAssistant(unittest.TestCase):
         with test_bootstrap.Sandbox(dict(self.env, HOME_ASSISTANT_TOKEN="not-a-valid-token-MARKER")) as box:
             rec = self.op(box, "homeassistant.get_state", {"entity_id": "light.kitchen"})
             self.assertEqual(rec["outcome"], "error", rec)
-            self.assertEqual(rec["body"]["errorType"], "InvalidState")
+            self.assertEqual(rec["body"]["errorType"], "InvalidArgument")
             self.assertIn("refused the token (401)", rec["body"]["errorMessage"])
             self.assertNotIn("MARKER", str(box.log_records()))
             rec = self.op(box, "homeassistant.get_state", {"entity_id": "light.kitchen", "access_token": ALEXA_TOKEN})
