@@ -99,6 +99,28 @@ class Alexa(unittest.TestCase):
             self.assertLess((time.perf_counter() - start) * 1e3, 1000)
             self.ha.start()
 
+    def test_a_slow_home_assistant_is_answered_before_the_deadline(self):
+        with test_bootstrap.Sandbox(self.env) as box:
+            self.ha.faults(latency_ms=3000)
+            rec = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen"), timeout_ms=1500)
+            self.assertEqual(rec["outcome"], "response", "answered, not killed at the deadline: %s" % rec)
+            self.assertEqual(rec["body"]["event"]["payload"]["type"], "ENDPOINT_UNREACHABLE")
+            self.assertIn("deadline", rec["body"]["event"]["payload"]["message"])
+            self.assertLess(rec["duration_ms"], 1500)
+            self.ha.clear_faults()
+
+    def test_the_breaker_lets_a_trial_through_after_the_cooldown(self):
+        with test_bootstrap.Sandbox(self.env) as box:
+            self.ha.stop()
+            for _ in range(6):  # 5 failures open it; the 6th is refused by the open breaker
+                event, _ = self.event(box, directive("Alexa.PowerController", "TurnOn", "light#kitchen"))
+                self.assertEqual(event["payload"]["type"], "ENDPOINT_UNREACHABLE")
+            self.assertIn("circuit breaker", event["payload"]["message"])
+            self.ha.start()
+            time.sleep(30.5)  # cooldown_seconds: 30 (spec/limits.yaml)
+            event, _ = self.event(box, directive("Alexa.PowerController", "TurnOn", "light#kitchen"))
+            self.assertEqual(event["header"]["name"], "Response", event)
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:
