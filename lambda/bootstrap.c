@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config/suga_settings.h"
 #include "events.h"
 #include "logging/suga_logging.h"
 #include "runtime_api.h"
+#include "suga_internal.h"
 
 static const char USAGE[] =
     "usage: bootstrap\n"
@@ -41,20 +41,6 @@ static void on_sigterm(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Report a start-up failure to Lambda (and to the log), then give up. */
@@ -115,7 +101,7 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
     ctx.deadline_ms = inv->deadline_ms;
     suga_lambda_reply reply = {0};
     suga_status st;
-    if (inv->deadline_ms && wall_ms() >= inv->deadline_ms) { /* Lambda is about to stop us anyway */
+    if (inv->deadline_ms && suga_clock_wall_ms() >= inv->deadline_ms) { /* Lambda is about to stop us anyway */
         suga_fail(&ctx, SUGA_E_STATE, "the invocation's deadline passed before it could start");
         reply.is_error = true;
         snprintf(reply.error_type, sizeof reply.error_type, "DeadlineExceeded");
@@ -147,7 +133,7 @@ int main(int argc, char **argv)
         fputs(USAGE, help ? stdout : stderr);
         return help ? 0 : 2;
     }
-    double started = monotonic_ms();
+    double started = suga_clock_elapsed_ms();
     /* SIGTERM and SIGINT stay blocked except while waiting for an event (runtime_api.h): an
      * invocation in progress always finishes, and a stop is never missed */
     struct sigaction sa = {.sa_handler = on_sigterm};
@@ -179,7 +165,7 @@ int main(int argc, char **argv)
         return init_failed(&api, "Runtime.MissingModule", ctx.error);
     /* the Init phase as AWS bills it runs from the process's start to its first request for an
      * event; this counts from main(), missing only exec and dynamic loading (~2-3 ms) */
-    engine.init.duration_ms = monotonic_ms() - started;
+    engine.init.duration_ms = suga_clock_elapsed_ms() - started;
 
     int rc = 0;
     while (!stop_requested) {
@@ -194,12 +180,12 @@ int main(int argc, char **argv)
             rc = 1;
             break;
         }
-        double t0 = monotonic_ms();
+        double t0 = suga_clock_elapsed_ms();
         if (serve(&api, &engine, &inv, &api_ctx) != SUGA_OK)
             suga_log_write(NULL, SUGA_LOG_ERROR, api_ctx.error, NULL, NULL);
         suga_ctx end;
         suga_ctx_init(&end);
-        if (suga_engine_end_invocation(&engine, monotonic_ms() - t0, &end) != SUGA_OK)
+        if (suga_engine_end_invocation(&engine, suga_clock_elapsed_ms() - t0, &end) != SUGA_OK)
             suga_log_write(NULL, SUGA_LOG_WARNING, end.error, NULL, NULL);
     }
     suga_ctx end;

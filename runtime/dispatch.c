@@ -59,13 +59,6 @@ suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
 }
 
-static int64_t wall_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An operation with a breaker or a retry policy: the breaker admits each try (an open one
  * refuses at once, which is the point: no waiting on a dependency known to be down) and hears how
  * it went; a failure that is the dependency's (suga_breaker_counts_failure) is retried with
@@ -89,7 +82,7 @@ static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const 
             suga_breaker_record_status(table, op->breaker_index, st, suga_runtime_now_ms());
         uint32_t delay_ms = 0;
         if (st == SUGA_OK || !suga_breaker_counts_failure(st) ||
-            suga_retry_delay_ms(op, attempt, wall_clock_ms(), ctx->deadline_ms, &delay_ms) != SUGA_OK)
+            suga_retry_delay_ms(op, attempt, suga_clock_wall_ms(), ctx->deadline_ms, &delay_ms) != SUGA_OK)
             return st;
         struct timespec pause = {.tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000};
         while (nanosleep(&pause, &pause) != 0 && errno == EINTR)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "logging/suga_logging.h"
 #include "suga_engine.h"
@@ -20,20 +19,6 @@
 #define GUARD_SAVE_EVERY 100 /* invocations between two saves of the guard's state */
 
 static suga_engine *current_engine;
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 suga_engine *suga_engine_current(void)
 {
@@ -129,11 +114,11 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
 {
     if (!e || !table || !table->limits)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_engine_init: an engine and a table with limits are required");
-    double t0 = monotonic_ms();
+    double t0 = suga_clock_elapsed_ms();
     suga_engine fresh = {
         .table = table,
         .metrics_out = config && config->metrics_out ? config->metrics_out : stdout,
-        .wall_clock_ms = config && config->wall_clock_ms ? config->wall_clock_ms : realtime_ms,
+        .wall_clock_ms = config && config->wall_clock_ms ? config->wall_clock_ms : suga_clock_wall_ms,
     };
     uint32_t memory_mb = 0;
     suga_status st = read_memory_mb(config, &memory_mb, ctx);
@@ -159,7 +144,7 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
         fresh.module_loads_seen += table->module_states[m].loads;
         fresh.module_unloads_seen += table->module_states[m].unloads;
     }
-    fresh.init.duration_ms = monotonic_ms() - t0;
+    fresh.init.duration_ms = suga_clock_elapsed_ms() - t0;
     *e = fresh;
     current_engine = e;
     return SUGA_OK;
@@ -349,7 +334,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     if (!e || !e->table || !ctx || !result)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_engine_request: an initialised engine and a result are required");
     *result = NULL;
-    double t0 = monotonic_ms();
+    double t0 = suga_clock_elapsed_ms();
     uint64_t hits_before = suga_result_cache_hit_count();
     const char *caller_correlation_id = ctx->correlation_id; /* the request's may fill it, for this call only */
     request_plan plan = {.name = "(malformed request)", .essential = true};
@@ -363,7 +348,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
         if (st == SUGA_OK)
             st = run_plan(e->table, ctx, &plan, request, result);
     }
-    double duration = monotonic_ms() - t0;
+    double duration = suga_clock_elapsed_ms() - t0;
     uint64_t hits = suga_result_cache_hit_count() - hits_before;
     /* counts go to the registry once per invocation (record_counts); each latency is a value */
     e->requests++;

@@ -4,6 +4,11 @@
 
 #include "suga.h"
 
+/* The two clocks the request path reads (status.c): the wall clock in ms since the epoch (the
+ * guard's month, Lambda deadlines), and a monotonic clock in fractional ms for durations. */
+int64_t suga_clock_wall_ms(void);
+double suga_clock_elapsed_ms(void);
+
 /* The runtime's monotonic clock in ms (module idle times, result-cache TTLs); tests replace it
  * with suga_modules_set_clock. */
 int64_t suga_runtime_now_ms(void);

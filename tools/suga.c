@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "suga.h"
 #include "suga_engine.h"
+#include "suga_internal.h"
 
 static const char USAGE[] =
     "usage: suga [OPTIONS] call NAME [JSON | -]\n"
@@ -94,13 +94,6 @@ static int cmd_call(const options *o, int argc, char **argv)
     return rc;
 }
 
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* --live: the lazy modules' state (eager ones are linked in: always loaded, nothing to watch) */
 static void print_lazy_modules(const options *o, const suga_table *table)
 {
@@ -126,7 +119,7 @@ static int run_one(const options *o, suga_engine *engine, const char *text, unsi
 {
     char what[48];
     snprintf(what, sizeof what, "request %u is", index);
-    double t0 = monotonic_ms();
+    double t0 = suga_clock_elapsed_ms();
     json_t *request = parse_json(text, NULL, what);
     suga_ctx ctx;
     suga_ctx_init(&ctx);
@@ -148,7 +141,7 @@ static int run_one(const options *o, suga_engine *engine, const char *text, unsi
     json_decref(result);
     suga_ctx end;
     suga_ctx_init(&end);
-    if (suga_engine_end_invocation(engine, monotonic_ms() - t0, &end) != SUGA_OK)
+    if (suga_engine_end_invocation(engine, suga_clock_elapsed_ms() - t0, &end) != SUGA_OK)
         print_error("end of invocation: ", end.error);
     if (o->live)
         print_lazy_modules(o, engine->table);

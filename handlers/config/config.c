@@ -118,7 +118,7 @@ static bool parse_number(const char *text, double *out)
     return true;
 }
 
-static bool parse_bool(const char *text, bool *out)
+bool suga_config_parse_bool(const char *text, bool *out)
 {
     static const struct {
         const char *word;
@@ -168,7 +168,7 @@ static suga_status convert(suga_ctx *ctx, const char *name, setting_source src, 
         v = json_real(d);
         break;
     case TYPE_BOOL:
-        if (!parse_bool(text, &b))
+        if (!suga_config_parse_bool(text, &b))
             return bad_setting(ctx, "config.get", name, src, text, type_nouns[type]);
         v = json_boolean(b);
         break;
@@ -520,7 +520,7 @@ suga_status suga_config_get_bool(const char *name, bool fallback, bool *out, sug
         *out = fallback;
         return SUGA_OK;
     }
-    if (!parse_bool(text, out))
+    if (!suga_config_parse_bool(text, out))
         return bad_setting(ctx, "config", name, src, text, "a bool (true/false, 1/0, yes/no, on/off)");
     return SUGA_OK;
 }

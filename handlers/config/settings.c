@@ -44,18 +44,6 @@ static suga_status read_text(suga_ctx *ctx, const char *name, const char *alias,
     return SUGA_OK;
 }
 
-static bool parse_bool_text(const char *text, bool *out)
-{
-    static const char *const yes[] = {"true", "1", "yes", "on"}, *const no[] = {"false", "0", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (!strcasecmp(text, yes[i]))
-            return *out = true, true;
-        if (!strcasecmp(text, no[i]))
-            return *out = false, true;
-    }
-    return false;
-}
-
 /* A bool under `name` or under `alias`, the alias possibly meaning the opposite. */
 static suga_status read_bool(suga_ctx *ctx, const char *name, const char *alias, bool alias_inverted, bool fallback,
                              bool *out, const char **source)
@@ -69,11 +57,11 @@ static suga_status read_bool(suga_ctx *ctx, const char *name, const char *alias,
     if (st != SUGA_OK)
         return st;
     bool value = fallback, from_alias = false;
-    if (text[0] && !parse_bool_text(text, &value))
+    if (text[0] && !suga_config_parse_bool(text, &value))
         return suga_fail(ctx, SUGA_E_STATE, "%s must be true or false (or 1/0, yes/no, on/off), got \"%.32s\"",
                          name, text);
     if (alias_text[0]) {
-        if (!parse_bool_text(alias_text, &from_alias))
+        if (!suga_config_parse_bool(alias_text, &from_alias))
             return suga_fail(ctx, SUGA_E_STATE,
                              "%s must be true or false (or 1/0, yes/no, on/off), got \"%.32s\"", alias, alias_text);
         bool meaning = alias_inverted ? !from_alias : from_alias;

@@ -27,6 +27,9 @@ suga_status suga_config_get_number(const char *name, double fallback, double min
 
 suga_status suga_config_get_bool(const char *name, bool fallback, bool *out, suga_ctx *ctx);
 
+/* The bool rule above for any text: true/false/1/0/yes/no/on/off in any case. */
+bool suga_config_parse_bool(const char *text, bool *out);
+
 /* Copies the setting (or fallback; NULL means "") into out, NUL-terminated. SUGA_E_LIMIT when
  * the value needs more than size - 1 bytes (out then holds the empty string). */
 suga_status suga_config_get_string(const char *name, const char *fallback, char *out, size_t size, suga_ctx *ctx);
