@@ -723,6 +723,19 @@ static void emit_routes(FILE *f, const gen_model *m)
         }
         fputs("};\n\n", f);
     }
+    if (m->skill_route_count) {
+        fputs("/* ---- Alexa custom skill routes (spec: routes.alexa_skill): exact request types first, then\n"
+              " * \"*\"; runtime/routes.c takes the first match ---- */\n\n",
+              f);
+        fputs("static const suga_skill_route skill_routes[] = {\n", f);
+        for (size_t i = 0; i < m->skill_route_count; i++) {
+            const gen_skill_route *r = &m->skill_routes[i];
+            fprintf(f, "    [%zu] = {.request = ", i);
+            c_str_or_null(f, r->request);
+            route_tail(f, m, &r->op, r->loc, r->summary);
+        }
+        fputs("};\n\n", f);
+    }
 }
 
 static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const gen_emit_options *o)
@@ -773,6 +786,8 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
         fprintf(f, "    .http_routes = http_routes, .http_route_count = %zu,\n", m->http_route_count);
     if (m->alexa_route_count)
         fprintf(f, "    .alexa_routes = alexa_routes, .alexa_route_count = %zu,\n", m->alexa_route_count);
+    if (m->skill_route_count)
+        fprintf(f, "    .skill_routes = skill_routes, .skill_route_count = %zu,\n", m->skill_route_count);
     fputs("};\n", f);
 }
 

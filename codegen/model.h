@@ -146,8 +146,8 @@ typedef struct gen_fusion {
     size_t step_count;
 } gen_fusion;
 
-/* An event route (spec: routes.http, routes.alexa): which operation answers an event. The
- * shape rules are checked by parse.c; validate.c resolves `op`, refuses duplicates and sorts
+/* An event route (spec: routes.http, routes.alexa, routes.alexa_skill): which operation answers
+ * an event. The shape rules are checked by parse.c; validate.c resolves `op`, refuses duplicates and sorts
  * the lists into the order the runtime searches them (runtime/routes.c). */
 typedef struct gen_http_route {
     gen_loc loc;  /* of the route's mapping: the generated `source` */
@@ -164,6 +164,13 @@ typedef struct gen_alexa_route {
     gen_ref op;
     char *summary;
 } gen_alexa_route;
+
+typedef struct gen_skill_route {
+    gen_loc loc;
+    char *request; /* request.type: "IntentRequest", "AudioPlayer.PlaybackStarted", or "*" */
+    gen_ref op;
+    char *summary;
+} gen_skill_route;
 
 typedef struct gen_limits {
     gen_loc loc;
@@ -193,6 +200,8 @@ typedef struct gen_model {
     size_t http_route_count;
     gen_alexa_route *alexa_routes; /* sorted by validate: exact, then (namespace, *), then (*, *) */
     size_t alexa_route_count;
+    gen_skill_route *skill_routes; /* sorted by validate: exact request types, then "*" */
+    size_t skill_route_count;
     char **inputs; /* display names of the input files, in command-line order */
     size_t input_count;
     /* built by validate: every operation sorted by full name (index = id) */

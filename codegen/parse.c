@@ -49,9 +49,10 @@ static const char *const MEMORY_KEYS[] = {"unload_above_mb", "unload_above_perce
 static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_per_month",
                                              "warn_percent", "throttle_percent", "block_percent"};
 static const char *const METRICS_KEYS[] = {"max_custom_metrics", "priorities"};
-static const char *const ROUTES_KEYS[] = {"http", "alexa"};
+static const char *const ROUTES_KEYS[] = {"http", "alexa", "alexa_skill"};
 static const char *const HTTP_ROUTE_KEYS[] = {"method", "path", "op", "summary"};
 static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary"};
+static const char *const SKILL_ROUTE_KEYS[] = {"request", "op", "summary"};
 /* The methods a route may name. Methods are case-sensitive (RFC 9110), so only these spellings. */
 static const char *const HTTP_METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
 enum { MAX_ROUTE_PATH = 256, MAX_ALEXA_NAME = 64 };
@@ -1216,7 +1217,8 @@ static bool parse_route_path(parser *p, yaml_node_t *n, char **out)
     return false;
 }
 
-/* An Alexa directive namespace or name: '*' (any), or dot-separated words of letters and digits. */
+/* An Alexa directive namespace or name, or a custom skill's request type: '*' (any), or
+ * dot-separated words of letters and digits. */
 static bool parse_alexa_name(parser *p, yaml_node_t *n, const char *key, const char *example, char **out)
 {
     char *s;
@@ -1314,8 +1316,34 @@ static bool parse_alexa_route(parser *p, yaml_node_t *n, size_t index, gen_alexa
     return ok;
 }
 
-static size_t route_list(parser *p, yaml_node_t *n, const char *key)
+/* `{request: IntentRequest, op: alexa.custom_skill, summary: ...}`: a custom skill's request
+ * type (request.type), or "*" for any. */
+static bool parse_skill_route(parser *p, yaml_node_t *n, size_t index, gen_skill_route *r)
 {
+    memset(r, 0, sizeof *r);
+    r->loc = loc_of(p, n);
+    const char *where = gen_printf(&p->m->arena, "alexa_skill route %zu", index);
+    if (!expect_map(p, n, where))
+        return false;
+    bool ok = check_map_keys(p, n, SKILL_ROUTE_KEYS, COUNT(SKILL_ROUTE_KEYS), where);
+    ok &= route_has(p, n, where, SKILL_ROUTE_KEYS, 2);
+    yaml_node_t *v;
+    if ((v = map_get(p, n, "request")))
+        ok &= parse_alexa_name(p, v, "request", "IntentRequest", &r->request);
+    if ((v = map_get(p, n, "op")))
+        ok &= parse_route_op(p, v, &r->op);
+    if ((v = map_get(p, n, "summary")))
+        ok &= read_string(p, v, "summary", &r->summary);
+    return ok;
+}
+
+/* The number of routes listed under `key` of the routes mapping (*list: that sequence); 0 when
+ * there is none or it is not a sequence (reported). */
+static size_t route_list(parser *p, yaml_node_t *map, const char *key, yaml_node_t **list)
+{
+    yaml_node_t *n = *list = map_get(p, map, key);
+    if (!n)
+        return 0;
     if (n->type != YAML_SEQUENCE_NODE) {
         ERR(p, n, "'%s' of routes must be a sequence of routes, got %s", key, describe(p, n));
         return 0;
@@ -1323,8 +1351,17 @@ static size_t route_list(parser *p, yaml_node_t *n, const char *key)
     return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
-/* `routes: {http: [...], alexa: [...]}`, in any file and any number of files: the lists are
- * joined, and validate.c checks them as one. */
+/* A copy of the `count` routes (elem_size bytes each) at `routes`, with room for `more` after. */
+static void *grow_routes(parser *p, const void *routes, size_t count, size_t more, size_t elem_size)
+{
+    void *grown = gen_alloc_array(&p->m->arena, count + more, elem_size);
+    if (count)
+        memcpy(grown, routes, count * elem_size);
+    return grown;
+}
+
+/* `routes: {http: [...], alexa: [...], alexa_skill: [...]}`, in any file and any number of
+ * files: the lists are joined, and validate.c checks them as one. */
 static void parse_routes(parser *p, yaml_node_t *map)
 {
     gen_model *m = p->m;
@@ -1333,24 +1370,25 @@ static void parse_routes(parser *p, yaml_node_t *map)
     check_map_keys(p, map, ROUTES_KEYS, COUNT(ROUTES_KEYS), "routes");
     yaml_node_t *n;
     size_t count;
-    if ((n = map_get(p, map, "http")) && (count = route_list(p, n, "http"))) {
-        gen_http_route *grown = gen_alloc_array(&m->arena, m->http_route_count + count, sizeof *grown);
-        if (m->http_route_count)
-            memcpy(grown, m->http_routes, m->http_route_count * sizeof *grown);
-        m->http_routes = grown;
+    if ((count = route_list(p, map, "http", &n))) {
+        m->http_routes = grow_routes(p, m->http_routes, m->http_route_count, count, sizeof *m->http_routes);
         for (size_t i = 0; i < count; i++)
             if (parse_http_route(p, node_at(p, n->data.sequence.items.start[i]), i, &m->http_routes[m->http_route_count]))
                 m->http_route_count++;
     }
-    if ((n = map_get(p, map, "alexa")) && (count = route_list(p, n, "alexa"))) {
-        gen_alexa_route *grown = gen_alloc_array(&m->arena, m->alexa_route_count + count, sizeof *grown);
-        if (m->alexa_route_count)
-            memcpy(grown, m->alexa_routes, m->alexa_route_count * sizeof *grown);
-        m->alexa_routes = grown;
+    if ((count = route_list(p, map, "alexa", &n))) {
+        m->alexa_routes = grow_routes(p, m->alexa_routes, m->alexa_route_count, count, sizeof *m->alexa_routes);
         for (size_t i = 0; i < count; i++)
             if (parse_alexa_route(p, node_at(p, n->data.sequence.items.start[i]), i,
                                   &m->alexa_routes[m->alexa_route_count]))
                 m->alexa_route_count++;
+    }
+    if ((count = route_list(p, map, "alexa_skill", &n))) {
+        m->skill_routes = grow_routes(p, m->skill_routes, m->skill_route_count, count, sizeof *m->skill_routes);
+        for (size_t i = 0; i < count; i++)
+            if (parse_skill_route(p, node_at(p, n->data.sequence.items.start[i]), i,
+                                  &m->skill_routes[m->skill_route_count]))
+                m->skill_route_count++;
     }
 }
 

@@ -792,6 +792,14 @@ static int cmp_alexa_route(const void *a, const void *b)
     return c ? c : strcmp(x->name, y->name);
 }
 
+/* Exact request types first, then "*"; by type within. */
+static int cmp_skill_route(const void *a, const void *b)
+{
+    const gen_skill_route *x = a, *y = b;
+    int c = !strcmp(x->request, "*") - !strcmp(y->request, "*");
+    return c ? c : strcmp(x->request, y->request);
+}
+
 /* Routes come from any number of files, in input order: a repeat is reported at the later one. */
 static void check_routes(gen_model *m)
 {
@@ -821,11 +829,26 @@ static void check_routes(gen_model *m)
             }
         }
     }
+    for (size_t i = 0; i < m->skill_route_count; i++) {
+        gen_skill_route *r = &m->skill_routes[i];
+        const char *label = gen_printf(&m->arena, "alexa_skill route %s", r->request);
+        resolve_route_op(m, label, &r->op);
+        for (size_t j = 0; j < i; j++) {
+            const gen_skill_route *o = &m->skill_routes[j];
+            if (!strcmp(o->request, r->request)) {
+                gen_error(&m->diag, r->loc, "%s is already declared at %s:%d:%d", label, o->loc.file, o->loc.line,
+                          o->loc.col);
+                break;
+            }
+        }
+    }
     /* keys are unique once the checks above pass, so the order does not depend on qsort's */
     if (m->http_route_count)
         qsort(m->http_routes, m->http_route_count, sizeof *m->http_routes, cmp_http_route);
     if (m->alexa_route_count)
         qsort(m->alexa_routes, m->alexa_route_count, sizeof *m->alexa_routes, cmp_alexa_route);
+    if (m->skill_route_count)
+        qsort(m->skill_routes, m->skill_route_count, sizeof *m->skill_routes, cmp_skill_route);
 }
 
 static void check_limits(gen_model *m)

@@ -1,6 +1,6 @@
 /* events.c: Lambda events → engine requests → replies (events.h). Which operation serves an
- * Alexa directive or an HTTP path is the spec's routing table's decision (runtime/routes.c), so
- * nothing here names an operation. */
+ * Alexa directive, a custom skill request or an HTTP path is the spec's routing table's decision
+ * (runtime/routes.c), so nothing here names an operation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +92,20 @@ static json_t *op_request(const suga_op *op, json_t *args)
     return request;
 }
 
+/* `op` with the one argument {param: value} (borrowed): its result, or a function error. */
+static suga_status run_routed(suga_engine *e, suga_ctx *ctx, const suga_op *op, const char *param, json_t *value,
+                              suga_lambda_reply *reply)
+{
+    json_t *args = json_pack("{s:O}", param, value);
+    json_t *request = args ? op_request(op, args) : NULL;
+    json_decref(args);
+    if (!request)
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the request");
+    suga_status st = run_request(e, ctx, request, reply);
+    json_decref(request);
+    return st;
+}
+
 /* ---- Alexa directives ---- */
 
 static suga_status handle_alexa(suga_engine *e, suga_ctx *ctx, json_t *directive, suga_lambda_reply *reply)
@@ -113,14 +127,25 @@ static suga_status handle_alexa(suga_engine *e, suga_ctx *ctx, json_t *directive
                   ns, name);
         return error_reply(reply, "UnsupportedDirective");
     }
-    json_t *args = json_pack("{s:O}", "directive", directive);
-    json_t *request = args ? op_request(op, args) : NULL;
-    json_decref(args);
-    if (!request)
-        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the request");
-    suga_status st = run_request(e, ctx, request, reply);
-    json_decref(request);
-    return st;
+    return run_routed(e, ctx, op, "directive", directive, reply);
+}
+
+/* ---- Alexa custom skill requests ---- */
+
+static suga_status handle_skill(suga_engine *e, suga_ctx *ctx, json_t *event, suga_lambda_reply *reply)
+{
+    json_t *request = json_object_get(event, "request");
+    const char *type = json_string_value(json_object_get(request, "type"));
+    const char *request_id = json_string_value(json_object_get(request, "requestId"));
+    if (request_id && !ctx->correlation_id) /* Alexa's id for this request, carried into the logs */
+        ctx->correlation_id = request_id;
+    const suga_op *op;
+    if (suga_route_alexa_skill(e->table, type, &op) != SUGA_OK) {
+        suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation serves custom skill request %.64s (routes.alexa_skill in the "
+                                         "spec)", type);
+        return error_reply(reply, "UnsupportedRequest");
+    }
+    return run_routed(e, ctx, op, "event", event, reply);
 }
 
 /* ---- HTTP events (Function URL, API Gateway HTTP API 2.0 and REST 1.0 payloads) ---- */
@@ -252,13 +277,16 @@ suga_status suga_lambda_handle(suga_engine *engine, suga_ctx *ctx, const char *e
         st = handle_alexa(engine, ctx, json_object_get(doc, "directive"), reply);
     } else if (json_is_object(json_object_get(doc, "requestContext"))) {
         st = handle_http(engine, ctx, doc, reply);
+    } else if (json_is_string(json_object_get(json_object_get(doc, "request"), "type"))) {
+        st = handle_skill(engine, ctx, doc, reply);
     } else {
         suga_fail(ctx, SUGA_E_INVALID_ARG, "the event is neither a request ({\"op\" | \"fusion\" | \"batch\": ...}), "
-                                           "an Alexa directive ({\"directive\": ...}) nor an HTTP event "
+                                           "an Alexa directive ({\"directive\": ...}), an Alexa custom skill request "
+                                           "({\"request\": {\"type\": ...}}) nor an HTTP event "
                                            "({\"requestContext\": ...})");
         st = error_reply(reply, "InvalidEvent");
     }
-    ctx->correlation_id = caller_correlation_id; /* it may have pointed into the event (Alexa's messageId) */
+    ctx->correlation_id = caller_correlation_id; /* it may have pointed into the event (Alexa's ids) */
     json_decref(doc);
     return st;
 }

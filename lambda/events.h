@@ -1,18 +1,22 @@
 /* events.h: one Lambda event in, one reply out.
  *
  * The event's shape says what it is, and the spec's routing table (spec/routes.yaml, compiled
- * into the table's http_routes and alexa_routes) says which operation serves it:
+ * into the table's http_routes, alexa_routes and skill_routes) says which operation serves it:
  *
  *   {"op" | "fusion" | "batch": ...}           a direct engine request, run as it is
  *   {"directive": {"header": {"namespace", "name", ...}, ...}}
  *                                              an Alexa Smart Home directive: routes.alexa
  *                                              picks the operation, which gets {"directive": ...}
+ *   {"version", "session"?, "context"?, "request": {"type", "requestId", ...}}
+ *                                              an Alexa custom skill request: routes.alexa_skill
+ *                                              picks the operation by request.type, which gets
+ *                                              {"event": ...} (the whole request)
  *   {"requestContext": ..., "rawPath" | "path", ...}
  *                                              a Function URL / API Gateway HTTP event:
  *                                              routes.http picks the operation by method and
  *                                              path; the reply is an HTTP response object
  *
- * A direct request or directive that fails becomes a Lambda function error (errorType from the
+ * A direct request, directive or skill request that fails becomes a Lambda function error (errorType from the
  * status, errorMessage from the engine); an HTTP event always gets an HTTP response, with the
  * status code suga_status_http gives.
  */

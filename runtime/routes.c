@@ -1,6 +1,7 @@
 /* routes.c: event → operation through the table's routes (suga_routes.h). The generator sorts
  * the routes for these lookups: HTTP by method then path, so (method, path) is found by
- * bisection; Alexa most specific first, so the first match is the answer. */
+ * bisection; Alexa directives and custom skill requests most specific first, so the first match
+ * is the answer. */
 #include <string.h>
 
 #include "suga_routes.h"
@@ -93,20 +94,38 @@ suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, co
     return SUGA_E_NOT_FOUND;
 }
 
-/* One route as JSON; the operation by name and id ("?" for an id the table does not have). */
+suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op)
+{
+    if (op)
+        *op = NULL;
+    if (!t || !request_type || !op)
+        return SUGA_E_INVALID_ARG;
+    for (uint32_t i = 0; t->skill_routes && i < t->skill_route_count; i++)
+        if (part_matches(t->skill_routes[i].request, request_type))
+            return found(t, t->skill_routes[i].op, op);
+    return SUGA_E_NOT_FOUND;
+}
+
+/* One route as JSON: its key (k1, and k2 unless NULL), the operation by name and id ("?" for an
+ * id the table does not have). */
 static json_t *route_json(const suga_table *t, const char *k1, const char *v1, const char *k2, const char *v2,
                           uint16_t id, const char *source)
 {
-    return json_pack("{s:s, s:s, s:s, s:i, s:s?}", k1, v1, k2, v2, "op", id < t->op_count ? t->ops[id].name : "?", "id",
-                     (int)id, "source", source);
+    json_t *route = json_pack("{s:s, s:s, s:i, s:s?}", k1, v1, "op", id < t->op_count ? t->ops[id].name : "?", "id",
+                              (int)id, "source", source);
+    if (route && k2 && json_object_set_new(route, k2, json_string(v2))) {
+        json_decref(route);
+        return NULL;
+    }
+    return route;
 }
 
 suga_status suga_describe_routes(const suga_table *t, json_t **out)
 {
     if (!t || !out)
         return SUGA_E_INVALID_ARG;
-    json_t *http = json_array(), *alexa = json_array();
-    bool bad = !http || !alexa;
+    json_t *http = json_array(), *alexa = json_array(), *skill = json_array();
+    bool bad = !http || !alexa || !skill;
     for (uint32_t i = 0; !bad && t->http_routes && i < t->http_route_count; i++) {
         const suga_http_route *r = &t->http_routes[i];
         bad = json_array_append_new(http, route_json(t, "method", r->method, "path", r->path, r->op, r->source));
@@ -116,15 +135,21 @@ suga_status suga_describe_routes(const suga_table *t, json_t **out)
         bad = json_array_append_new(alexa, route_json(t, "namespace", r->namespace_name, "name", r->name, r->op,
                                                        r->source));
     }
+    for (uint32_t i = 0; !bad && t->skill_routes && i < t->skill_route_count; i++) {
+        const suga_skill_route *r = &t->skill_routes[i];
+        bad = json_array_append_new(skill, route_json(t, "request", r->request, NULL, NULL, r->op, r->source));
+    }
     json_t *doc = bad ? NULL : json_object();
     if (!doc) {
         json_decref(http);
         json_decref(alexa);
+        json_decref(skill);
         return SUGA_E_NOMEM;
     }
     /* json_object_set_new takes the reference whether it succeeds or not */
     bad = json_object_set_new(doc, "http", http);
     bad |= json_object_set_new(doc, "alexa", alexa);
+    bad |= json_object_set_new(doc, "alexa_skill", skill);
     if (bad) {
         json_decref(doc);
         return SUGA_E_NOMEM;

@@ -240,9 +240,11 @@ typedef struct suga_op_stats {
 
 /* Event routes (spec: routes; looked up by runtime/routes.c, suga_routes.h). HTTP routes are
  * sorted by method, then path (byte order); Alexa routes exact first, then (namespace, "*"),
- * then ("*", "*"), so the first match is the most specific. */
+ * then ("*", "*"), and custom skill routes exact first, then "*", so the first match is the
+ * most specific. */
 typedef struct suga_http_route { const char *method; const char *path; uint16_t op; const char *source; } suga_http_route;
 typedef struct suga_alexa_route { const char *namespace_name; const char *name; uint16_t op; const char *source; } suga_alexa_route; /* "*" = any */
+typedef struct suga_skill_route { const char *request; uint16_t op; const char *source; } suga_skill_route; /* custom skill request.type; "*" = any */
 
 typedef struct suga_table {
     const char *inputs;      /* the spec files this table was generated from */
@@ -265,6 +267,7 @@ typedef struct suga_table {
                                          * declaration order (initialise in this order) */
     const suga_http_route *http_routes; uint32_t http_route_count;
     const suga_alexa_route *alexa_routes; uint32_t alexa_route_count;
+    const suga_skill_route *skill_routes; uint32_t skill_route_count;
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */

@@ -1,6 +1,6 @@
 /* suga_routes.h: events → operations, through the routes declared in the spec (spec: routes) and
- * compiled into the table (suga_table.http_routes, alexa_routes). Table-generic: any generated
- * table works; nothing here allocates except suga_describe_routes.
+ * compiled into the table (suga_table.http_routes, alexa_routes, skill_routes). Table-generic:
+ * any generated table works; nothing here allocates except suga_describe_routes.
  *
  * HTTP (Lambda Function URL, API Gateway): the method and the path must both match a route
  * exactly, byte for byte: methods are case-sensitive ("GET", never "get") and paths are not
@@ -18,6 +18,9 @@
  * route wins over the namespace's wildcard (namespace, "*"), which wins over the catch-all
  * ("*", "*"). Names are compared exactly (case-sensitive); an input "*" is not a wildcard, it
  * matches only routes whose namespace or name is the wildcard.
+ *
+ * Alexa custom skill requests: request.type ("LaunchRequest", "IntentRequest",
+ * "SessionEndedRequest", "AudioPlayer.PlaybackStarted" ...), exact routes before "*".
  *
  * Errors are values: SUGA_E_INVALID_ARG for a NULL table or argument (out-parameters
  * documented "may be NULL" excepted), SUGA_E_NOT_FOUND when no route matches, SUGA_E_INTERNAL when
@@ -51,9 +54,14 @@ suga_status suga_route_http_allow(const suga_table *t, const char *path, size_t 
  * first). *op is set (NULL unless SUGA_OK). */
 suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op);
 
+/* The operation routed to by a custom skill request's type (request.type; an exact route before
+ * "*"). *op is set (NULL unless SUGA_OK). */
+suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op);
+
 /* The routes as JSON, for suga-inspect: {"http": [{"method", "path", "op", "id", "source"}...],
- * "alexa": [{"namespace", "name", "op", "id", "source"}...]}, each list in table order (the order
- * the lookups search). *out is a new reference. */
+ * "alexa": [{"namespace", "name", "op", "id", "source"}...], "alexa_skill": [{"request", "op",
+ * "id", "source"}...]}, each list in table order (the order the lookups search). *out is a new
+ * reference. */
 suga_status suga_describe_routes(const suga_table *t, json_t **out);
 
 #ifdef __cplusplus

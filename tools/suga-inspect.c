@@ -29,7 +29,7 @@ static const char USAGE[] =
     "  fusions       fusions with their steps and argument bindings\n"
     "  limits        free-tier and metric budgets, circuit breakers\n"
     "  hash          the perfect hash parameters\n"
-    "  routes        event routes: HTTP (method, path) and Alexa (namespace, name) to operations\n"
+    "  routes        event routes: HTTP (method, path), Alexa (namespace, name) and skill requests\n"
     "\n"
     "Options:\n"
     "  -j, --json        machine-readable output (one JSON document)\n"
@@ -262,7 +262,15 @@ static void print_routes(void)
     }
     if (!t->alexa_route_count)
         puts("(none)");
-    printf("\n%u HTTP routes, %u Alexa routes\n", t->http_route_count, t->alexa_route_count);
+    printf("\n%-40s %-32s %s\n", "SKILL REQUEST", "OPERATION", "DECLARED");
+    for (uint32_t i = 0; i < t->skill_route_count; i++) {
+        const suga_skill_route *r = &t->skill_routes[i];
+        printf("%-40s %-32s %s\n", r->request, r->op < t->op_count ? t->ops[r->op].name : "?", r->source);
+    }
+    if (!t->skill_route_count)
+        puts("(none)");
+    printf("\n%u HTTP routes, %u Alexa routes, %u custom skill routes\n", t->http_route_count, t->alexa_route_count,
+           t->skill_route_count);
 }
 
 /* ------------------------------------------------------------------ verify */

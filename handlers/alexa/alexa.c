@@ -1,8 +1,8 @@
-/* alexa.c: the Alexa Smart Home bridge.
+/* alexa.c: the Alexa bridge, for Smart Home skills and custom skills.
  *
- * A directive is checked (payloadVersion 3, header names, a token), AcceptGrant is answered
- * here (Home Assistant only needs the user's token, which Alexa sends with every directive), and
- * everything else goes to Home Assistant's own Alexa integration through
+ * Smart Home: a directive is checked (payloadVersion 3, header names, a token), AcceptGrant is
+ * answered here (Home Assistant only needs the user's token, which Alexa sends with every
+ * directive), and everything else goes to Home Assistant's own Alexa integration through
  * homeassistant.alexa_smart_home, which sits behind the homeassistant circuit breaker. Whatever
  * fails becomes an Alexa ErrorResponse event that keeps the directive's correlationToken and
  * endpointId, so Alexa can say what went wrong instead of "the device is not responding":
@@ -12,13 +12,67 @@
  *   a malformed directive                                 INVALID_DIRECTIVE
  *   anything else                                         INTERNAL_ERROR
  *
+ * Custom skills: a request ({version, session, context, request}) is checked and forwarded to
+ * Home Assistant's intent endpoint through homeassistant.alexa_intent, behind the same breaker.
+ * A custom skill has no error event: whatever fails becomes speech saying why, with a LinkAccount
+ * card when the account link is missing or refused, because a Lambda error only makes Alexa say
+ * there was a problem with the skill.
+ *
+ * Either way a failed forward is logged as a warning (the operation itself succeeds: it answered).
  * Tokens are never logged, never part of a message, and never copied into a response.
  */
 #include <string.h>
 
 #include "config/suga_settings.h"
+#include "logging/suga_logging.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
+
+/* The configured long-lived token, or NULL: a fallback only, when the request carries none (as
+ * in Home Assistant's forwarder script). */
+static const char *configured_token(const suga_ctx *ctx)
+{
+    const suga_settings *settings;
+    suga_ctx local = *ctx;
+    if (suga_settings_get(&settings, &local) != SUGA_OK)
+        return NULL; /* checked at start-up; a later failure leaves only the request's token */
+    return settings->home_assistant_token[0] ? settings->home_assistant_token : NULL;
+}
+
+/* The first non-empty string among `candidates`, else the configured token. */
+static const char *first_token(const suga_ctx *ctx, json_t *const *candidates, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (json_is_string(candidates[i]) && json_string_length(candidates[i]))
+            return json_string_value(candidates[i]);
+    return configured_token(ctx);
+}
+
+/* Call `op` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK with *answer
+ * when Home Assistant answered an object holding `expected`; otherwise the failure's status,
+ * with its message in failure[SUGA_ERROR_MAX] (and logged). */
+static suga_status forward(const suga_ctx *ctx, const char *op, const char *key, json_t *value, const char *token,
+                           const char *expected, json_t **answer, char *failure)
+{
+    *answer = NULL;
+    suga_ctx local = *ctx;
+    local.error[0] = '\0';
+    json_t *args = json_pack("{s:O, s:s}", key, value, "access_token", token);
+    suga_status st = args ? suga_call_json(&local, op, strlen(op), args, answer) : SUGA_E_NOMEM;
+    json_decref(args);
+    if (st == SUGA_OK && !json_is_object(json_object_get(*answer, expected))) {
+        json_decref(*answer);
+        *answer = NULL;
+        st = suga_fail(&local, SUGA_E_HANDLER, "%s: Home Assistant answered without \"%s\"", op, expected);
+    } else if (st == SUGA_E_NOMEM && !local.error[0]) {
+        suga_fail(&local, st, "%s: out of memory", op);
+    }
+    if (st != SUGA_OK) {
+        suga_utf8_sanitize(local.error, failure, SUGA_ERROR_MAX);
+        suga_log_write(ctx, SUGA_LOG_WARNING, failure, NULL, NULL);
+    }
+    return st;
+}
 
 /* {"event": {"header": {...ErrorResponse...}, "endpoint"?: {"endpointId"}, "payload": {type, message}}} */
 static json_t *error_event(json_t *directive, const char *type, const char *message)
@@ -42,8 +96,8 @@ static json_t *error_event(json_t *directive, const char *type, const char *mess
 }
 
 /* The user's token: endpoint.scope, payload.scope or payload.grantee (AcceptGrant), else the
- * configured long-lived token (a fallback only, as in Home Assistant's forwarder script). */
-static const char *user_token(json_t *directive, const suga_settings *settings)
+ * configured long-lived token. */
+static const char *directive_token(const suga_ctx *ctx, json_t *directive)
 {
     json_t *payload = json_object_get(directive, "payload");
     json_t *candidates[] = {
@@ -51,10 +105,7 @@ static const char *user_token(json_t *directive, const suga_settings *settings)
         json_object_get(json_object_get(payload, "scope"), "token"),
         json_object_get(json_object_get(payload, "grantee"), "token"),
     };
-    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
-        if (json_is_string(candidates[i]) && json_string_length(candidates[i]))
-            return json_string_value(candidates[i]);
-    return settings && settings->home_assistant_token[0] ? settings->home_assistant_token : NULL;
+    return first_token(ctx, candidates, sizeof candidates / sizeof *candidates);
 }
 
 /* What is wrong with the directive's shape, or NULL. */
@@ -111,32 +162,99 @@ suga_status alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *ar
     const char *name = json_string_value(json_object_get(header, "name"));
     if (!strcmp(ns, "Alexa.Authorization") && !strcmp(name, "AcceptGrant"))
         return suga_util_result(ctx, "alexa.smart_home", accept_grant_response(), result);
-    const suga_settings *settings = NULL;
-    suga_ctx local = *ctx;
-    if (suga_settings_get(&settings, &local) != SUGA_OK)
-        settings = NULL; /* checked at start-up; a later failure leaves only the directive's token */
-    const char *token = user_token(directive, settings);
+    const char *token = directive_token(ctx, directive);
     if (!token)
         return suga_util_result(ctx, "alexa.smart_home",
                                 error_event(directive, "INVALID_AUTHORIZATION_CREDENTIAL",
                                             "the directive carries no token and HOME_ASSISTANT_TOKEN is not set"),
                                 result);
-    json_t *forward = json_pack("{s:O, s:s}", "directive", directive, "access_token", token);
-    if (!forward)
-        return suga_fail(ctx, SUGA_E_NOMEM, "alexa.smart_home: out of memory");
-    local.error[0] = '\0';
-    json_t *answer = NULL;
-    suga_status st = suga_call_json(&local, "homeassistant.alexa_smart_home", sizeof "homeassistant.alexa_smart_home" - 1,
-                                    forward, &answer);
-    json_decref(forward);
-    if (st == SUGA_OK && json_is_object(json_object_get(answer, "event"))) {
-        *result = answer;
-        return SUGA_OK;
-    }
-    json_decref(answer);
+    char failure[SUGA_ERROR_MAX];
+    suga_status st = forward(ctx, "homeassistant.alexa_smart_home", "directive", directive, token, "event", result,
+                             failure);
     if (st == SUGA_OK)
-        return suga_util_result(ctx, "alexa.smart_home",
-                                error_event(directive, "INTERNAL_ERROR", "Home Assistant answered without an event"),
+        return SUGA_OK;
+    return suga_util_result(ctx, "alexa.smart_home", error_event(directive, error_type_for(st), failure), result);
+}
+
+/* ---- custom skills ---- */
+
+/* What is wrong with a custom skill request's shape, or NULL. */
+static const char *malformed_skill_request(json_t *event)
+{
+    if (!json_is_string(json_object_get(event, "version")))
+        return "version must be a string (\"1.0\")";
+    json_t *request = json_object_get(event, "request");
+    if (!json_is_object(request) || !json_is_string(json_object_get(request, "type")))
+        return "request.type must be a string";
+    if (!json_is_string(json_object_get(request, "requestId")))
+        return "request.requestId must be a string";
+    json_t *session = json_object_get(event, "session"), *context = json_object_get(event, "context");
+    if (session && !json_is_object(session))
+        return "session must be an object";
+    if (context && !json_is_object(context))
+        return "context must be an object";
+    return NULL;
+}
+
+/* The user's token: session.user (requests within a session), context.System.user (requests
+ * outside one, such as AudioPlayer events), else the configured long-lived token. */
+static const char *skill_token(const suga_ctx *ctx, json_t *event)
+{
+    json_t *system_user = json_object_get(json_object_get(json_object_get(event, "context"), "System"), "user");
+    json_t *candidates[] = {
+        json_object_get(json_object_get(json_object_get(event, "session"), "user"), "accessToken"),
+        json_object_get(system_user, "accessToken"),
+    };
+    return first_token(ctx, candidates, sizeof candidates / sizeof *candidates);
+}
+
+/* Alexa saying what went wrong; a LinkAccount card when linking the account again is the cure.
+ * A SessionEndedRequest gets an empty response: Alexa accepts no speech in answer to it. */
+static suga_status spoken_failure(suga_ctx *ctx, bool session_ended, const char *speech, bool link_account,
+                                  json_t **result)
+{
+    if (session_ended)
+        return suga_util_result(ctx, "alexa.custom_skill", json_pack("{s:s, s:{}}", "version", "1.0", "response"),
                                 result);
-    return suga_util_result(ctx, "alexa.smart_home", error_event(directive, error_type_for(st), local.error), result);
+    json_t *args = json_pack("{s:s, s:b}", "speech", speech, "card_link_account", link_account);
+    if (!args)
+        return suga_fail(ctx, SUGA_E_NOMEM, "alexa.custom_skill: out of memory");
+    suga_status st = suga_call_json(ctx, "lambda.custom_skill_response", sizeof "lambda.custom_skill_response" - 1,
+                                    args, result);
+    json_decref(args);
+    return st;
+}
+
+suga_status alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill *args, json_t **result)
+{
+    json_t *event = args->event;
+    const char *problem = malformed_skill_request(event);
+    if (problem) /* Alexa never sends one: the caller is a person or a test, who is better told */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "alexa.custom_skill: not a custom skill request: %s", problem);
+    const char *type = json_string_value(json_object_get(json_object_get(event, "request"), "type"));
+    bool session_ended = !strcmp(type, "SessionEndedRequest");
+    const char *token = skill_token(ctx, event);
+    if (!token) {
+        suga_log_write(ctx, SUGA_LOG_WARNING,
+                       "alexa.custom_skill: the request carries no access token (is account linking set up?) and "
+                       "HOME_ASSISTANT_TOKEN is not set",
+                       NULL, NULL);
+        return spoken_failure(ctx, session_ended, "To use this skill, please link your Home Assistant account in the "
+                              "Alexa app.", true, result);
+    }
+    char failure[SUGA_ERROR_MAX];
+    suga_status st = forward(ctx, "homeassistant.alexa_intent", "event", event, token, "response", result, failure);
+    switch (st) {
+    case SUGA_OK:
+        return SUGA_OK;
+    case SUGA_E_UNAVAILABLE:
+        return spoken_failure(ctx, session_ended, "Home Assistant is not reachable right now. Please try again in a "
+                              "moment.", false, result);
+    case SUGA_E_INVALID_ARG: /* the token, the only argument not checked here */
+        return spoken_failure(ctx, session_ended, "Home Assistant did not accept your account link. Please link "
+                              "your account again in the Alexa app.", true, result);
+    default:
+        return spoken_failure(ctx, session_ended, "Sorry, Home Assistant could not handle that request.", false,
+                              result);
+    }
 }

@@ -415,3 +415,11 @@ suga_status homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeas
     json_decref(body);
     return st;
 }
+
+suga_status homeassistant_alexa_intent(suga_ctx *ctx, const suga_args_homeassistant_alexa_intent *args, json_t **result)
+{
+    /* the request goes as Alexa sent it: Home Assistant's intent handler reads session, context
+     * and request itself */
+    return ha_request(ctx, "homeassistant.alexa_intent", "POST", "/api/alexa", args->event, true, args->access_token,
+                      result);
+}

@@ -123,6 +123,10 @@ static suga_status check_combinations(suga_ctx *ctx, const suga_args_lambda_cust
                          "%s: a standard card needs both 'card_small_image_url' and 'card_large_image_url'", op);
     if (a->has_card_small_image_url && !a->has_card_title)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: card images need 'card_title'", op);
+    if (a->card_link_account && a->has_card_title)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                         "%s: a LinkAccount card has no title, text or image: drop 'card_title' or 'card_link_account'",
+                         op);
     if (a->has_reprompt && a->has_end_session && a->end_session)
         return suga_fail(ctx, SUGA_E_INVALID_ARG,
                          "%s: a 'reprompt' needs the session kept open, but 'end_session' is true", op);
@@ -141,6 +145,8 @@ suga_status lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_c
     bool ok = response != NULL;
     if (ok && a->has_card_title)
         ok = !json_object_set_new(response, "card", card(a));
+    if (ok && a->card_link_account)
+        ok = !json_object_set_new(response, "card", json_pack("{s:s}", "type", "LinkAccount"));
     if (ok && a->has_reprompt)
         ok = !json_object_set_new(response, "reprompt",
                                   json_pack("{s:o}", "outputSpeech", output_speech(a->reprompt, a->ssml)));

@@ -116,6 +116,9 @@ Test(lambda, simple_and_standard_cards)
                 "{\"type\": \"Standard\", \"title\": \"Lights\", \"text\": \"Kitchen on\", \"image\": {"
                 "\"smallImageUrl\": \"https://example.com/s.png\", \"largeImageUrl\": \"https://example.com/l.png\"}}");
     json_decref(r);
+    r = call_ok("lambda.custom_skill_response", "{\"speech\": \"Please link your account.\", \"card_link_account\": true}");
+    assert_json(json_incref(json_object_get(json_object_get(r, "response"), "card")), "{\"type\": \"LinkAccount\"}");
+    json_decref(r);
 }
 
 Test(lambda, impossible_combinations_are_refused)
@@ -137,4 +140,8 @@ Test(lambda, impossible_combinations_are_refused)
                " \"card_large_image_url\": \"https://a/l.png\"}",
                SUGA_E_INVALID_ARG);
     cr_expect(strstr(ctx.error, "card_small_image_url"), "%s", ctx.error);
+    call_fails(&ctx, "lambda.custom_skill_response",
+               "{\"speech\": \"x\", \"card_title\": \"t\", \"card_link_account\": true}", SUGA_E_INVALID_ARG);
+    cr_expect_str_eq(ctx.error, "lambda.custom_skill_response: a LinkAccount card has no title, text or image: drop "
+                                "'card_title' or 'card_link_account'");
 }

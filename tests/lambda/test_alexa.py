@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The Alexa Smart Home bridge end to end: directives through the bootstrap under the Runtime
-API emulator, routed by spec/routes.yaml to alexa.smart_home, forwarded to the fake Home
-Assistant's Alexa integration.
+"""The Alexa bridge end to end: Smart Home directives and custom skill requests through the
+bootstrap under the Runtime API emulator, routed by spec/routes.yaml to alexa.smart_home and
+alexa.custom_skill, forwarded to the fake Home Assistant's Alexa integration and intents.
 
     test_alexa.py BOOTSTRAP MODULE_DIR
 """
@@ -29,6 +29,28 @@ def directive(namespace, name, endpoint_id=None, token=ALEXA_TOKEN, payload=None
     elif token:
         d["payload"].setdefault("scope", {"type": "BearerToken", "token": token})
     return {"directive": d}
+
+
+def skill_request(request_type, intent=None, slots=None, token=ALEXA_TOKEN, in_session=True):
+    """A custom skill request as Alexa sends it (version 1.0): the token in session.user when
+    in_session, else only in context.System.user (as for requests outside a session)."""
+    application = {"applicationId": "amzn1.ask.skill.0f6c1f3a-suga-test"}
+    user = {"userId": "amzn1.ask.account.TEST"}
+    if token:
+        user["accessToken"] = token
+    request = {"type": request_type, "requestId": "amzn1.echo-api.request." + str(uuid.uuid4()),
+               "timestamp": "2026-11-23T10:00:00Z", "locale": "en-US"}
+    if intent:
+        request["intent"] = {"name": intent, "confirmationStatus": "NONE",
+                             "slots": {k: {"name": k, "value": v} for k, v in (slots or {}).items()}}
+    if request_type == "SessionEndedRequest":
+        request["reason"] = "USER_INITIATED"
+    event = {"version": "1.0", "request": request,
+             "context": {"System": {"application": application, "user": user}}}
+    if in_session:
+        event["session"] = {"new": True, "sessionId": "amzn1.echo-api.session.TEST", "application": application,
+                            "user": user}
+    return event
 
 
 class Alexa(unittest.TestCase):
@@ -120,6 +142,75 @@ class Alexa(unittest.TestCase):
             time.sleep(30.5)  # cooldown_seconds: 30 (spec/limits.yaml)
             event, _ = self.event(box, directive("Alexa.PowerController", "TurnOn", "light#kitchen"))
             self.assertEqual(event["header"]["name"], "Response", event)
+
+
+class CustomSkill(unittest.TestCase):
+    def setUp(self):
+        self.ha = FakeHomeAssistant(tokens=[LONG_LIVED_TOKEN, ALEXA_TOKEN])
+        self.ha.__enter__()
+        self.env = {"HOME_ASSISTANT_URL": self.ha.url}
+
+    def tearDown(self):
+        self.ha.__exit__(None, None, None)
+
+    def answer(self, box, event):
+        rec = box.call(event, timeout_ms=8000)
+        self.assertEqual(rec["outcome"], "response", rec)
+        self.assertEqual(rec["body"]["version"], "1.0", rec)
+        return rec["body"]["response"]
+
+    def test_intents_reach_home_assistant(self):
+        self.ha.set_state("light.kitchen", "off")
+        with test_bootstrap.Sandbox(self.env) as box:
+            response = self.answer(box, skill_request("IntentRequest", "TurnOnIntent", {"Device": "kitchen light"}))
+            self.assertEqual(response["outputSpeech"]["text"], "Turned on kitchen light.")
+            self.assertEqual(self.ha.state("light.kitchen")["state"], "on")
+            # outside a session the token is in context.System.user
+            response = self.answer(box, skill_request("IntentRequest", "GoodNightIntent", in_session=False))
+            self.assertEqual(response["outputSpeech"]["text"], "Good night. Everything is off.")
+            response = self.answer(box, skill_request("IntentRequest", "NoSuchIntent"))
+            self.assertIn("not yet configured", response["outputSpeech"]["text"])
+            self.answer(box, skill_request("SessionEndedRequest"))
+            records = box.log_records()
+            self.assertNotIn(ALEXA_TOKEN, json.dumps(records), "tokens never reach the log")
+            ops = [r.get("operation") for r in records if r.get("message") == "request"]
+            self.assertIn("alexa.custom_skill", ops, records)
+
+    def test_failures_are_spoken(self):
+        with test_bootstrap.Sandbox(self.env) as box:
+            response = self.answer(box, skill_request("LaunchRequest", token="wrong-token-MARKER"))
+            self.assertIn("link your account again", response["outputSpeech"]["text"])
+            self.assertEqual(response["card"], {"type": "LinkAccount"})
+            response = self.answer(box, skill_request("LaunchRequest", token=None))
+            self.assertIn("please link your Home Assistant account", response["outputSpeech"]["text"])
+            self.assertEqual(response["card"], {"type": "LinkAccount"})
+            self.ha.stop()
+            response = self.answer(box, skill_request("IntentRequest", "TemperatureIntent"))
+            self.assertIn("not reachable", response["outputSpeech"]["text"])
+            self.assertTrue(response["shouldEndSession"])
+            self.assertNotIn("card", response)
+            # Alexa accepts no speech in answer to the end of a session
+            self.assertEqual(self.answer(box, skill_request("SessionEndedRequest")), {})
+            self.ha.start()
+            warnings = [r["message"] for r in box.log_records() if r.get("level") == "warning"]
+            self.assertTrue(any("refused the token" in m for m in warnings), warnings)
+            self.assertTrue(any("no access token" in m for m in warnings), warnings)
+            self.assertNotIn("MARKER", json.dumps(box.log_records()))
+
+    def test_the_long_lived_token_is_a_fallback(self):
+        with test_bootstrap.Sandbox(dict(self.env, LONG_LIVED_ACCESS_TOKEN=LONG_LIVED_TOKEN)) as box:
+            response = self.answer(box, skill_request("IntentRequest", "TemperatureIntent", token=None))
+            self.assertIn("degrees outside", response["outputSpeech"]["text"])
+
+    def test_malformed_requests_are_function_errors(self):
+        with test_bootstrap.Sandbox(self.env) as box:
+            event = skill_request("IntentRequest", "TemperatureIntent")
+            del event["request"]["requestId"]
+            rec = box.call(event)
+            self.assertEqual(rec["outcome"], "error", rec)
+            self.assertEqual(rec["body"]["errorType"], "InvalidArgument")
+            self.assertIn("request.requestId must be a string", rec["body"]["errorMessage"])
+            self.assertEqual(self.ha.requests(path="/api/alexa"), [], "nothing malformed is forwarded")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,16 @@ static int alexa(const char *namespace_name, const char *name)
     return st == SUGA_E_NOT_FOUND ? -1 : -3;
 }
 
+static int skill(const char *request_type)
+{
+    const suga_op *op = (const suga_op *)1;
+    suga_status st = suga_route_alexa_skill(T, request_type, &op);
+    if (st == SUGA_OK)
+        return op->id;
+    cr_expect_null(op);
+    return st == SUGA_E_NOT_FOUND ? -1 : -3;
+}
+
 Test(routes, generated_table_is_sorted_and_resolved)
 {
     cr_assert_eq(T->http_route_count, 6);
@@ -196,6 +206,26 @@ Test(routes, alexa_precedence)
     cr_expect_eq(alexa("", ""), SUGA_OP_SAMPLE_PING);
 }
 
+Test(routes, skill_request_types_exact_before_wildcard)
+{
+    cr_assert_eq(T->skill_route_count, 3);
+    cr_expect_str_eq(T->skill_routes[0].request, "AudioPlayer.PlaybackStarted"); /* exact ones in byte order */
+    cr_expect_str_eq(T->skill_routes[1].request, "SessionEndedRequest");
+    cr_expect_str_eq(T->skill_routes[2].request, "*");
+    cr_expect_eq(skill("SessionEndedRequest"), SUGA_OP_SAMPLE_CACHED);
+    cr_expect_eq(skill("AudioPlayer.PlaybackStarted"), SUGA_OP_REMOTE_FETCH);
+    cr_expect_eq(skill("IntentRequest"), SUGA_OP_SAMPLE_PING);
+    cr_expect_eq(skill("sessionendedrequest"), SUGA_OP_SAMPLE_PING); /* case-sensitive */
+    cr_expect_eq(skill(""), SUGA_OP_SAMPLE_PING);
+    suga_table t = golden_main_table;
+    t.skill_route_count = 2; /* without the wildcard */
+    const suga_op *op = (const suga_op *)1;
+    cr_expect_eq(suga_route_alexa_skill(&t, "IntentRequest", &op), SUGA_E_NOT_FOUND);
+    cr_expect_null(op);
+    cr_expect_eq(suga_route_alexa_skill(NULL, "IntentRequest", &op), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa_skill(T, NULL, &op), SUGA_E_INVALID_ARG);
+}
+
 Test(routes, alexa_without_catch_all)
 {
     /* the golden routes without the catch-all (the last one): unmatched directives are 404 */
@@ -221,10 +251,11 @@ Test(routes, tables_without_routes)
     cr_expect_not(not_allowed);
     cr_expect_eq(suga_route_http_allow(&none, "/health", 7, allow, sizeof allow), SUGA_E_NOT_FOUND);
     cr_expect_eq(suga_route_alexa(&none, "Alexa", "ReportState", &op), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa_skill(&none, "IntentRequest", &op), SUGA_E_NOT_FOUND);
     json_t *doc = NULL;
     cr_assert_eq(suga_describe_routes(&none, &doc), SUGA_OK);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    cr_expect_str_eq(text, "{\"alexa\":[],\"http\":[]}");
+    cr_expect_str_eq(text, "{\"alexa\":[],\"alexa_skill\":[],\"http\":[]}");
     free(text);
     json_decref(doc);
 }

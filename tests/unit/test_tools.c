@@ -206,9 +206,9 @@ Test(inspect, routes_text_and_json)
     proc_result r = INSPECT("routes");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "GET     /health                          debug.health"), "%s", r.out);
-    char summary[64];
-    snprintf(summary, sizeof summary, "%u HTTP routes, %u Alexa routes\n", suga_main_table.http_route_count,
-             suga_main_table.alexa_route_count);
+    char summary[96];
+    snprintf(summary, sizeof summary, "%u HTTP routes, %u Alexa routes, %u custom skill routes\n",
+             suga_main_table.http_route_count, suga_main_table.alexa_route_count, suga_main_table.skill_route_count);
     cr_expect(strstr(r.out, summary), "%s", r.out);
     proc_free(&r);
     r = INSPECT("--json", "routes");
@@ -218,6 +218,8 @@ Test(inspect, routes_text_and_json)
     json_t *http = json_object_get(doc, "http");
     cr_expect_eq(json_array_size(http), suga_main_table.http_route_count);
     cr_expect_eq(json_array_size(json_object_get(doc, "alexa")), suga_main_table.alexa_route_count);
+    cr_expect_eq(json_array_size(json_object_get(doc, "alexa_skill")), suga_main_table.skill_route_count);
+    cr_expect_gt(suga_main_table.skill_route_count, 0, "spec/routes.yaml routes custom skill requests");
     bool health = false;
     for (size_t i = 0; i < json_array_size(http); i++) {
         json_t *route = json_array_get(http, i);

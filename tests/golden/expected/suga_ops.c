@@ -364,6 +364,15 @@ static const suga_alexa_route alexa_routes[] = {
     [5] = {.namespace_name = "*", .name = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:34:7"}, /* catch-all */
 };
 
+/* ---- Alexa custom skill routes (spec: routes.alexa_skill): exact request types first, then
+ * "*"; runtime/routes.c takes the first match ---- */
+
+static const suga_skill_route skill_routes[] = {
+    [0] = {.request = "AudioPlayer.PlaybackStarted", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:43:7"},
+    [1] = {.request = "SessionEndedRequest", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:42:7"},
+    [2] = {.request = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:41:7"}, /* any other request */
+};
+
 /* Call counters, one per operation (written by the dispatcher). */
 static suga_op_stats stats[4];
 
@@ -389,4 +398,5 @@ const suga_table golden_main_table = {
     .module_init_order = module_init_order,
     .http_routes = http_routes, .http_route_count = 6,
     .alexa_routes = alexa_routes, .alexa_route_count = 6,
+    .skill_routes = skill_routes, .skill_route_count = 3,
 };
