@@ -8,7 +8,14 @@
  * are present) ends the loop between invocations: the guard state is saved and pending metrics
  * are flushed before exiting.
  *
- * Nothing on this path loads libcurl or libcrypto: they live in lazy modules.
+ * Settings from Parameter Store (SUGA_SSM_PARAMETER_PREFIX) are fetched at the start of an
+ * invocation, not at start-up: AWS allows calls to the Parameters and Secrets extension only in
+ * the INVOKE phase. Until a first fetch succeeds, invocations fail with InvalidConfiguration
+ * (the settings are not the deployment's yet); a later failed refresh keeps the settings in
+ * force, with a warning.
+ *
+ * Nothing on this path loads libcurl or libcrypto: they live in lazy modules (the first
+ * Parameter Store fetch loads http_client, in the first invocation).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -31,9 +38,13 @@ static const char USAGE[] =
     "\n"
     "Environment: AWS_LAMBDA_RUNTIME_API (required), AWS_LAMBDA_FUNCTION_MEMORY_SIZE, LOG_LEVEL,\n"
     "HOME_ASSISTANT_URL, HOME_ASSISTANT_TOKEN, HOME_ASSISTANT_VERIFY_SSL, DEBUG_MODE (and the\n"
-    "aliases BASE_URL, LONG_LIVED_ACCESS_TOKEN, NOT_VERIFY_SSL, DEBUG), SUGA_SSM_PARAMETER_PREFIX,\n"
-    "SUGA_MODULE_DIR (lazy modules; default: this program's directory), SUGA_GUARD_STATE_FILE,\n"
-    "SUGA_METRICS_NAMESPACE. See docs/deploy.md.\n";
+    "aliases BASE_URL, LONG_LIVED_ACCESS_TOKEN, NOT_VERIFY_SSL, DEBUG), SUGA_MODULE_DIR (lazy\n"
+    "modules; default: this program's directory), SUGA_GUARD_STATE_FILE, SUGA_METRICS_NAMESPACE.\n"
+    "Parameter Store, read through the AWS Parameters and Secrets Lambda Extension during\n"
+    "invocations: SUGA_SSM_PARAMETER_PREFIX (the five settings above may live under\n"
+    "PREFIX/HOME_ASSISTANT_URL and so on), SUGA_SSM_TTL_SECONDS (default 300),\n"
+    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (default 2773), AWS_SESSION_TOKEN (set by Lambda).\n"
+    "See docs/deploy.md.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -91,6 +102,30 @@ static void set_trace_id(const char *trace_id)
         installed = putenv(entry) == 0;
 }
 
+/* The settings brought up to date with Parameter Store when a fetch is due (no I/O otherwise).
+ * Until a first fetch has succeeded the settings are the environment's alone, not the
+ * deployment's: the invocation fails, and the next one tries again. After that a failed refresh
+ * keeps the settings in force, with a warning, and the invocation runs. */
+static suga_status refresh_settings(suga_ctx *ctx)
+{
+    suga_status st = suga_settings_refresh(ctx, false, NULL);
+    const suga_settings *s;
+    if (st == SUGA_OK || suga_settings_get(&s, NULL) != SUGA_OK)
+        return st;
+    bool stale_but_complete = s->fetched_at_ms != 0;
+    char message[SUGA_ERROR_MAX + 64];
+    snprintf(message, sizeof message, "%s%s",
+             stale_but_complete ? "Parameter Store refresh failed, the settings in force stay: " : "", ctx->error);
+    json_t *fields = json_pack("{s:s, s:I}", "error_status", suga_status_name(st), "settings_version",
+                               (json_int_t)s->version);
+    suga_log_write(ctx, stale_but_complete ? SUGA_LOG_WARNING : SUGA_LOG_ERROR, message, fields, NULL);
+    json_decref(fields);
+    if (!stale_but_complete)
+        return st; /* ctx->error is the invocation's error message */
+    ctx->error[0] = '\0';
+    return SUGA_OK;
+}
+
 /* One invocation: the event through the engine, the reply to the Runtime API. */
 static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_invocation *inv, suga_ctx *api_ctx)
 {
@@ -105,6 +140,10 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
         suga_fail(&ctx, SUGA_E_STATE, "the invocation's deadline passed before it could start");
         reply.is_error = true;
         snprintf(reply.error_type, sizeof reply.error_type, "DeadlineExceeded");
+        st = SUGA_OK;
+    } else if (refresh_settings(&ctx) != SUGA_OK) {
+        reply.is_error = true;
+        snprintf(reply.error_type, sizeof reply.error_type, "InvalidConfiguration");
         st = SUGA_OK;
     } else {
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &reply);

@@ -545,6 +545,11 @@ suga_status suga_config_get_string(const char *name, const char *fallback, char 
     return SUGA_OK;
 }
 
+bool suga_config_is_overridden(const char *name)
+{
+    return name && find_override(name) != NULL;
+}
+
 suga_status suga_config_reset(void)
 {
     for (size_t i = 0; i < overrides.count; i++)

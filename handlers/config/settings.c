@@ -5,17 +5,46 @@
 #include <strings.h>
 
 #include "config/suga_config.h"
+#include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
+#include "logging/suga_logging.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
+
+#define STORE_SOURCE "parameter_store:"
+#define TTL_VARIABLE "SUGA_SSM_TTL_SECONDS"
+#define DEFAULT_TTL_S 300 /* the extension's own cache (SSM_PARAMETER_STORE_TTL) defaults to 300 s too */
+
+/* The settings Parameter Store can hold, under the prefix, by the variables' own names. */
+enum { STORED_URL, STORED_TOKEN, STORED_VERIFY_SSL, STORED_DEBUG, STORED_LOG_LEVEL };
+static const struct {
+    const char *name, *alias;
+} stored[SUGA_SETTINGS_PARAMETERS] = {
+    [STORED_URL] = {"HOME_ASSISTANT_URL", "BASE_URL"},
+    [STORED_TOKEN] = {"HOME_ASSISTANT_TOKEN", "LONG_LIVED_ACCESS_TOKEN"},
+    [STORED_VERIFY_SSL] = {"HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL"},
+    [STORED_DEBUG] = {"DEBUG_MODE", "DEBUG"},
+    [STORED_LOG_LEVEL] = {"LOG_LEVEL", NULL},
+};
 
 static suga_settings current;
 static bool loaded;
 
+/* The values of one fetch, by setting; never logged or returned. Static rather than 20 KB of
+ * stack, used by one refresh at a time (the runtime is single-threaded) and wiped after it. */
+static char fetched[SUGA_SETTINGS_PARAMETERS][sizeof current.home_assistant_token];
+
+/* Parameter Store attempts, for config.settings and debug.diagnostics. */
+static struct {
+    uint64_t fetches, failures;
+    int64_t attempted_at_ms;         /* the last attempt, good or bad: the TTL counts from it */
+    char last_error[SUGA_ERROR_MAX]; /* of the last attempt when it failed, else "" */
+} store;
+
 /* One setting's text under its name or its alias; "" for unset. *source names where it came from.
  * Both set to different texts is an error (the value is quoted only when show_value). */
 static suga_status read_text(suga_ctx *ctx, const char *name, const char *alias, char *out, size_t size,
-                             const char **source, bool show_value)
+                             char source[SUGA_SETTINGS_SOURCE_SIZE], bool show_value)
 {
     char from_alias[4096] = "";
     suga_status st = suga_config_get_string(name, NULL, out, size, ctx);
@@ -25,7 +54,7 @@ static suga_status read_text(suga_ctx *ctx, const char *name, const char *alias,
         return st;
     if (alias && (st = suga_config_get_string(alias, NULL, from_alias, sizeof from_alias, ctx)) != SUGA_OK)
         return st == SUGA_E_LIMIT ? suga_fail(ctx, SUGA_E_STATE, "%s is too long", alias) : st;
-    *source = out[0] ? name : "default";
+    snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, "%s", out[0] ? name : "default");
     if (!from_alias[0] || (out[0] && !strcmp(out, from_alias)))
         return SUGA_OK;
     if (out[0]) {
@@ -40,13 +69,13 @@ static suga_status read_text(suga_ctx *ctx, const char *name, const char *alias,
     if (strlen(from_alias) >= size)
         return suga_fail(ctx, SUGA_E_STATE, "%s is longer than %zu bytes", alias, size - 1);
     strcpy(out, from_alias);
-    *source = alias;
+    snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, "%s", alias);
     return SUGA_OK;
 }
 
 /* A bool under `name` or under `alias`, the alias possibly meaning the opposite. */
 static suga_status read_bool(suga_ctx *ctx, const char *name, const char *alias, bool alias_inverted, bool fallback,
-                             bool *out, const char **source)
+                             bool *out, char source[SUGA_SETTINGS_SOURCE_SIZE])
 {
     char text[64], alias_text[64] = "";
     suga_status st = suga_config_get_string(name, NULL, text, sizeof text, ctx);
@@ -70,13 +99,76 @@ static suga_status read_bool(suga_ctx *ctx, const char *name, const char *alias,
                              text, alias, alias_text);
         if (!text[0]) {
             *out = meaning;
-            *source = alias;
+            snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, "%s", alias);
             return SUGA_OK;
         }
     }
     *out = value;
-    *source = text[0] ? name : "default";
+    snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, "%s", text[0] ? name : "default");
     return SUGA_OK;
+}
+
+/* An integer; empty counts as unset, as for the other settings. */
+static suga_status read_int(suga_ctx *ctx, const char *name, int64_t fallback, int64_t min, int64_t max,
+                            int64_t *out)
+{
+    char text[32];
+    if (suga_config_get_string(name, NULL, text, sizeof text, NULL) == SUGA_OK && !text[0]) {
+        *out = fallback;
+        return SUGA_OK;
+    }
+    suga_status st = suga_config_get_int(name, fallback, min, max, out, ctx);
+    return st == SUGA_E_HANDLER ? SUGA_E_STATE : st; /* config's message names it; the fault is the deployment's */
+}
+
+/* The Parameter Store value of setting i when it applies: fetched, not empty, and not
+ * overridden with config.set under its name or alias (an override wins over every source). */
+static const char *stored_value(const suga_settings *s, bool with_store, size_t i)
+{
+    if (!with_store || !s->parameters[i].found || !fetched[i][0] || suga_config_is_overridden(stored[i].name) ||
+        (stored[i].alias && suga_config_is_overridden(stored[i].alias)))
+        return NULL;
+    return fetched[i];
+}
+
+/* Setting i as text: from Parameter Store when that applies, else from the environment. */
+static suga_status read_setting(suga_ctx *ctx, const suga_settings *s, bool with_store, size_t i, char *out,
+                                size_t size, char source[SUGA_SETTINGS_SOURCE_SIZE], bool show_value)
+{
+    const char *value = stored_value(s, with_store, i);
+    if (!value)
+        return read_text(ctx, stored[i].name, stored[i].alias, out, size, source, show_value);
+    if (strlen(value) >= size)
+        return suga_fail(ctx, SUGA_E_STATE, "Parameter Store parameter %s is longer than %zu bytes",
+                         s->parameters[i].name, size - 1);
+    strcpy(out, value);
+    snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, STORE_SOURCE "%s", s->parameters[i].name);
+    return SUGA_OK;
+}
+
+/* Setting i as a bool: from Parameter Store when that applies, else from the environment. */
+static suga_status read_bool_setting(suga_ctx *ctx, const suga_settings *s, bool with_store, size_t i,
+                                     bool alias_inverted, bool fallback, bool *out,
+                                     char source[SUGA_SETTINGS_SOURCE_SIZE])
+{
+    const char *value = stored_value(s, with_store, i);
+    if (!value)
+        return read_bool(ctx, stored[i].name, stored[i].alias, alias_inverted, fallback, out, source);
+    if (!suga_config_parse_bool(value, out))
+        return suga_fail(ctx, SUGA_E_STATE, "Parameter Store parameter %s must be true or false (or 1/0, yes/no, "
+                                            "on/off), got \"%.32s\"",
+                         s->parameters[i].name, value);
+    snprintf(source, SUGA_SETTINGS_SOURCE_SIZE, STORE_SOURCE "%s", s->parameters[i].name);
+    return SUGA_OK;
+}
+
+/* How a message names where a value came from: the variable, or the parameter. */
+static const char *label(const char *source, char *buf, size_t size)
+{
+    if (strncmp(source, STORE_SOURCE, sizeof STORE_SOURCE - 1))
+        return source;
+    snprintf(buf, size, "Parameter Store parameter %s", source + sizeof STORE_SOURCE - 1);
+    return buf;
 }
 
 /* An http(s) URL with a host and nothing that could smuggle credentials or a second request. */
@@ -112,58 +204,128 @@ static suga_status check_token(suga_ctx *ctx, const char *source, const char *to
     return SUGA_OK;
 }
 
-static suga_status check_log_level(suga_ctx *ctx, const char *level)
+/* logging's names for its levels, and "warn" */
+static bool parse_log_level(const char *text, suga_log_level *out)
 {
-    static const char *const levels[] = {"debug", "info", "warning", "warn", "error"};
-    if (!level[0])
-        return SUGA_OK;
-    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
-        if (!strcasecmp(level, levels[i]))
-            return SUGA_OK;
-    return suga_fail(ctx, SUGA_E_STATE, "LOG_LEVEL must be debug, info, warning or error, got \"%.32s\"", level);
+    for (suga_log_level l = SUGA_LOG_DEBUG; l <= SUGA_LOG_ERROR; l++) {
+        if (!strcasecmp(text, suga_log_level_name(l))) {
+            *out = l;
+            return true;
+        }
+    }
+    *out = SUGA_LOG_WARNING;
+    return !strcasecmp(text, "warn");
 }
 
-static suga_status load(suga_settings *s, suga_ctx *ctx)
+static suga_status check_log_level(suga_ctx *ctx, const char *source, const char *level)
 {
-    *s = (suga_settings){0};
+    suga_log_level ignored;
+    if (!level[0] || parse_log_level(level, &ignored))
+        return SUGA_OK;
+    return suga_fail(ctx, SUGA_E_STATE, "%s must be debug, info, warning or error, got \"%.32s\"", source, level);
+}
+
+/* Where Parameter Store settings live and how often they are fetched: from the environment only. */
+static suga_status load_store_settings(suga_settings *s, suga_ctx *ctx)
+{
+    char ignored[SUGA_SETTINGS_SOURCE_SIZE];
+    int64_t port = SUGA_PARAMETER_STORE_DEFAULT_PORT;
     suga_status st;
-    if ((st = read_text(ctx, "HOME_ASSISTANT_URL", "BASE_URL", s->home_assistant_url, sizeof s->home_assistant_url,
-                        &s->url_source, true)) != SUGA_OK)
-        return st;
-    if (s->home_assistant_url[0] && (st = check_url(ctx, s->url_source, s->home_assistant_url)) != SUGA_OK)
-        return st;
-    if ((st = read_text(ctx, "HOME_ASSISTANT_TOKEN", "LONG_LIVED_ACCESS_TOKEN", s->home_assistant_token,
-                        sizeof s->home_assistant_token, &s->token_source, false)) != SUGA_OK)
-        return st;
-    if (s->home_assistant_token[0] && (st = check_token(ctx, s->token_source, s->home_assistant_token)) != SUGA_OK)
-        return st;
-    if ((st = read_bool(ctx, "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL", true, true, &s->verify_ssl,
-                        &s->verify_ssl_source)) != SUGA_OK)
-        return st;
-    if ((st = read_bool(ctx, "DEBUG_MODE", "DEBUG", false, false, &s->debug_mode, &s->debug_source)) != SUGA_OK)
-        return st;
-    const char *ignored;
-    if ((st = read_text(ctx, "LOG_LEVEL", NULL, s->log_level, sizeof s->log_level, &ignored, true)) != SUGA_OK)
-        return st;
-    if ((st = check_log_level(ctx, s->log_level)) != SUGA_OK)
-        return st;
     if ((st = read_text(ctx, "SUGA_SSM_PARAMETER_PREFIX", NULL, s->ssm_parameter_prefix,
-                        sizeof s->ssm_parameter_prefix, &ignored, true)) != SUGA_OK)
+                        sizeof s->ssm_parameter_prefix, ignored, true)) != SUGA_OK)
         return st;
     if (s->ssm_parameter_prefix[0] && s->ssm_parameter_prefix[0] != '/')
         return suga_fail(ctx, SUGA_E_STATE, "SUGA_SSM_PARAMETER_PREFIX must start with '/', got \"%.100s\"",
                          s->ssm_parameter_prefix);
+    if ((st = read_int(ctx, TTL_VARIABLE, DEFAULT_TTL_S, 0, 86400, &s->ssm_ttl_s)) != SUGA_OK)
+        return st;
+    /* the port is the extension's variable too: only checked when suga is to use it */
+    if (s->ssm_parameter_prefix[0] &&
+        (st = read_int(ctx, SUGA_PARAMETER_STORE_PORT_VARIABLE, port, 1, 65535, &port)) != SUGA_OK)
+        return st;
+    s->ssm_port = (int)port;
+    size_t len = strlen(s->ssm_parameter_prefix);
+    if (len && s->ssm_parameter_prefix[len - 1] == '/') /* "/suga/" and "/suga" name the same parameters */
+        len--;
+    for (size_t i = 0; s->ssm_parameter_prefix[0] && i < SUGA_SETTINGS_PARAMETERS; i++)
+        snprintf(s->parameters[i].name, sizeof s->parameters[i].name, "%.*s/%s", (int)len, s->ssm_parameter_prefix,
+                 stored[i].name);
+    return SUGA_OK;
+}
+
+/* Fetch every parameter into `fetched`; the first failure ends it (the others would fail alike). */
+static suga_status fetch(suga_settings *s, suga_ctx *ctx)
+{
+    for (size_t i = 0; i < SUGA_SETTINGS_PARAMETERS; i++) {
+        suga_settings_parameter *p = &s->parameters[i];
+        suga_status st = suga_parameter_store_get(ctx, s->ssm_port, p->name, fetched[i], sizeof fetched[i], &p->found,
+                                                  &p->version);
+        if (st != SUGA_OK)
+            return st;
+    }
+    return SUGA_OK;
+}
+
+/* The settings' values (the store settings already in s): with_store takes `fetched` first. */
+static suga_status load_values(suga_settings *s, suga_ctx *ctx, bool with_store)
+{
+    char buf[SUGA_SETTINGS_SOURCE_SIZE + 32];
+    suga_status st;
+    if ((st = read_setting(ctx, s, with_store, STORED_URL, s->home_assistant_url, sizeof s->home_assistant_url,
+                           s->url_source, true)) != SUGA_OK)
+        return st;
+    if (s->home_assistant_url[0] &&
+        (st = check_url(ctx, label(s->url_source, buf, sizeof buf), s->home_assistant_url)) != SUGA_OK)
+        return st;
+    if ((st = read_setting(ctx, s, with_store, STORED_TOKEN, s->home_assistant_token, sizeof s->home_assistant_token,
+                           s->token_source, false)) != SUGA_OK)
+        return st;
+    if (s->home_assistant_token[0] &&
+        (st = check_token(ctx, label(s->token_source, buf, sizeof buf), s->home_assistant_token)) != SUGA_OK)
+        return st;
+    if ((st = read_bool_setting(ctx, s, with_store, STORED_VERIFY_SSL, true, true, &s->verify_ssl,
+                                s->verify_ssl_source)) != SUGA_OK)
+        return st;
+    if ((st = read_bool_setting(ctx, s, with_store, STORED_DEBUG, false, false, &s->debug_mode, s->debug_source)) !=
+        SUGA_OK)
+        return st;
+    if ((st = read_setting(ctx, s, with_store, STORED_LOG_LEVEL, s->log_level, sizeof s->log_level,
+                           s->log_level_source, true)) != SUGA_OK)
+        return st;
+    if ((st = check_log_level(ctx, label(s->log_level_source, buf, sizeof buf), s->log_level)) != SUGA_OK)
+        return st;
     suga_util_now_ms(&s->loaded_at_ms);
     return SUGA_OK;
 }
 
-/* Whether two loads hold the same values (sources and times aside). */
+/* Whether two loads hold the same values (sources, times and versions aside). */
 static bool same_values(const suga_settings *a, const suga_settings *b)
 {
     return !strcmp(a->home_assistant_url, b->home_assistant_url) &&
            !strcmp(a->home_assistant_token, b->home_assistant_token) && a->verify_ssl == b->verify_ssl &&
            a->debug_mode == b->debug_mode && !strcmp(a->log_level, b->log_level) &&
-           !strcmp(a->ssm_parameter_prefix, b->ssm_parameter_prefix);
+           !strcmp(a->ssm_parameter_prefix, b->ssm_parameter_prefix) && a->ssm_ttl_s == b->ssm_ttl_s &&
+           a->ssm_port == b->ssm_port;
+}
+
+/* Put fresh in force. A changed LOG_LEVEL (from Parameter Store, say) applies to the log at once:
+ * logging read the variable itself at start-up. */
+static void commit(suga_settings *fresh, bool *changed)
+{
+    bool differ = !same_values(fresh, &current);
+    /* the first fetch completes the start-up settings (the environment's alone): the settings
+     * become the deployment's, they do not change */
+    bool completes = fresh->fetched_at_ms && !current.fetched_at_ms &&
+                     !strcmp(fresh->ssm_parameter_prefix, current.ssm_parameter_prefix);
+    fresh->version = current.version + (differ && !completes);
+    suga_log_level level = SUGA_LOG_INFO; /* what an unset LOG_LEVEL means */
+    if (strcmp(fresh->log_level, current.log_level) &&
+        (!fresh->log_level[0] || parse_log_level(fresh->log_level, &level)))
+        suga_log_set_level(level);
+    current = *fresh;
+    memset(fresh, 0, sizeof *fresh); /* the token does not linger on the caller's stack */
+    if (changed)
+        *changed = differ;
 }
 
 suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
@@ -171,8 +333,10 @@ suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
     if (!out)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_settings_get: no output");
     if (!loaded) {
-        suga_settings fresh;
-        suga_status st = load(&fresh, ctx);
+        suga_settings fresh = {0};
+        suga_status st = load_store_settings(&fresh, ctx);
+        if (st == SUGA_OK)
+            st = load_values(&fresh, ctx, false);
         if (st != SUGA_OK)
             return st;
         fresh.version = 1;
@@ -183,26 +347,96 @@ suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
     return SUGA_OK;
 }
 
+suga_status suga_settings_refresh(suga_ctx *ctx, bool force, bool *changed)
+{
+    if (changed)
+        *changed = false;
+    const suga_settings *in_force;
+    suga_status st = suga_settings_get(&in_force, ctx);
+    if (st != SUGA_OK)
+        return st;
+    int64_t now = 0;
+    suga_util_now_ms(&now);
+    bool due = force || (in_force->ssm_parameter_prefix[0] &&
+                         (!in_force->fetched_at_ms || now < store.attempted_at_ms ||
+                          now - store.attempted_at_ms >= in_force->ssm_ttl_s * 1000));
+    if (!due)
+        return SUGA_OK;
+    suga_settings fresh = {0};
+    st = load_store_settings(&fresh, ctx);
+    bool fetching = st == SUGA_OK && fresh.ssm_parameter_prefix[0];
+    if (fetching) {
+        store.fetches++;
+        store.attempted_at_ms = now;
+        if ((st = fetch(&fresh, ctx)) == SUGA_OK)
+            fresh.fetched_at_ms = now;
+    }
+    if (st == SUGA_OK)
+        st = load_values(&fresh, ctx, fetching);
+    memset(fetched, 0, sizeof fetched);
+    if (fetching) {
+        store.failures += st != SUGA_OK;
+        snprintf(store.last_error, sizeof store.last_error, "%s", st == SUGA_OK || !ctx ? "" : ctx->error);
+    }
+    if (st != SUGA_OK) {
+        memset(&fresh, 0, sizeof fresh);
+        return st; /* the settings in force stay */
+    }
+    commit(&fresh, changed);
+    return SUGA_OK;
+}
+
 suga_status suga_settings_reload(bool *changed, suga_ctx *ctx)
 {
-    suga_settings fresh;
-    suga_status st = load(&fresh, ctx);
-    if (st != SUGA_OK)
-        return st; /* the settings in force stay */
-    bool differ = !loaded || !same_values(&fresh, &current);
-    fresh.version = loaded ? current.version + differ : 1;
-    current = fresh;
-    loaded = true;
-    if (changed)
-        *changed = differ;
-    return SUGA_OK;
+    return suga_settings_refresh(ctx, true, changed);
 }
 
 suga_status suga_settings_reset(void)
 {
     memset(&current, 0, sizeof current); /* the token does not linger in memory */
+    memset(&store, 0, sizeof store);
     loaded = false;
     return SUGA_OK;
+}
+
+/* The parameter_store object: where, how often, how it went, what was found (never a value). */
+static json_t *store_json(const suga_settings *s)
+{
+    if (!s->ssm_parameter_prefix[0])
+        return json_null();
+    json_t *parameters = json_array();
+    for (size_t i = 0; parameters && i < SUGA_SETTINGS_PARAMETERS; i++) {
+        const suga_settings_parameter *p = &s->parameters[i];
+        json_t *row = json_pack("{s:s, s:o, s:o}", "name", p->name, "found",
+                                s->fetched_at_ms ? json_boolean(p->found) : json_null(), "version",
+                                p->found ? json_integer((json_int_t)p->version) : json_null());
+        if (json_array_append_new(parameters, row)) {
+            json_decref(parameters);
+            parameters = NULL;
+        }
+    }
+    char fetched_at[SUGA_ISO8601_SIZE];
+    suga_util_iso8601(s->fetched_at_ms, fetched_at);
+    return json_pack("{s:s, s:I, s:i, s:o, s:I, s:I, s:s?, s:o}", "prefix", s->ssm_parameter_prefix, "ttl_s",
+                     (json_int_t)s->ssm_ttl_s, "port", s->ssm_port, "fetched_at",
+                     s->fetched_at_ms ? json_string(fetched_at) : json_null(), "fetches", (json_int_t)store.fetches,
+                     "failures", (json_int_t)store.failures, "last_error",
+                     store.last_error[0] ? store.last_error : NULL, "parameters", parameters);
+}
+
+suga_status suga_settings_status(json_t **out)
+{
+    if (!out)
+        return SUGA_E_INVALID_ARG;
+    if (!loaded) {
+        *out = json_null();
+        return SUGA_OK;
+    }
+    char loaded_at[SUGA_ISO8601_SIZE];
+    suga_util_iso8601(current.loaded_at_ms, loaded_at);
+    *out = json_pack("{s:I, s:s, s:o}", "version", (json_int_t)current.version, "loaded_at", loaded_at,
+                     "parameter_store", store_json(&current));
+    return *out ? SUGA_OK : SUGA_E_NOMEM;
 }
 
 /* ---- operations ---- */
@@ -212,13 +446,13 @@ static json_t *describe(const suga_settings *s)
     char loaded_at[SUGA_ISO8601_SIZE];
     suga_util_iso8601(s->loaded_at_ms, loaded_at);
     json_t *url = s->home_assistant_url[0] ? json_string(s->home_assistant_url) : json_null();
-    return json_pack("{s:{s:o, s:s, s:b, s:s, s:b, s:s}, s:b, s:s, s:s?, s:s?, s:I, s:s}", "home_assistant", "url",
-                     url, "url_source", s->url_source, "token_set", s->home_assistant_token[0] != '\0',
+    return json_pack("{s:{s:o, s:s, s:b, s:s, s:b, s:s}, s:b, s:s, s:s?, s:s, s:s?, s:o, s:I, s:s}", "home_assistant",
+                     "url", url, "url_source", s->url_source, "token_set", s->home_assistant_token[0] != '\0',
                      "token_source", s->token_source, "verify_ssl", s->verify_ssl, "verify_ssl_source",
                      s->verify_ssl_source, "debug_mode", s->debug_mode, "debug_mode_source", s->debug_source,
-                     "log_level", s->log_level[0] ? s->log_level : NULL, "ssm_parameter_prefix",
-                     s->ssm_parameter_prefix[0] ? s->ssm_parameter_prefix : NULL, "version", (json_int_t)s->version,
-                     "loaded_at", loaded_at);
+                     "log_level", s->log_level[0] ? s->log_level : NULL, "log_level_source", s->log_level_source,
+                     "ssm_parameter_prefix", s->ssm_parameter_prefix[0] ? s->ssm_parameter_prefix : NULL,
+                     "parameter_store", store_json(s), "version", (json_int_t)s->version, "loaded_at", loaded_at);
 }
 
 suga_status config_settings(suga_ctx *ctx, const suga_args_config_settings *args, json_t **result)

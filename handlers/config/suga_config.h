@@ -34,6 +34,10 @@ bool suga_config_parse_bool(const char *text, bool *out);
  * the value needs more than size - 1 bytes (out then holds the empty string). */
 suga_status suga_config_get_string(const char *name, const char *fallback, char *out, size_t size, suga_ctx *ctx);
 
+/* Whether config.set has overridden `name` in this process. The deployment's settings need it:
+ * an override wins over Parameter Store, which wins over the environment (suga_settings.h). */
+bool suga_config_is_overridden(const char *name);
+
 /* Drop every override (the environment is untouched), releasing their memory. For tests and for
  * a process that wants to start again from its environment. */
 suga_status suga_config_reset(void);

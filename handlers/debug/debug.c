@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/suga_settings.h"
 #include "suga_breaker.h"
 #include "suga_engine.h"
 #include "suga_internal.h"
@@ -230,11 +231,18 @@ suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *
         json_decref(breakers);
         return suga_fail(ctx, st, "debug.diagnostics: cannot describe the engine's state (%s)", suga_status_name(st));
     }
+    json_t *settings = NULL; /* their version and Parameter Store state: which settings a result came from */
+    if (suga_settings_status(&settings) != SUGA_OK) {
+        json_decref(modules);
+        json_decref(breakers);
+        json_decref(metrics);
+        return suga_fail(ctx, SUGA_E_NOMEM, "debug.diagnostics: out of memory describing the settings");
+    }
     uint64_t hits_without_load = 0;
     for (uint32_t m = 0; m < suga_main_table.module_count; m++)
         hits_without_load += suga_main_table.module_states[m].hits_without_load;
-    json_t *out = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o}", "modules", modules, "cache_hits_without_load",
-                            (json_int_t)hits_without_load, "breakers", breakers, "engine", engine_state(), "metrics",
-                            metrics, "memory", memory_usage());
+    json_t *out = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "modules", modules, "cache_hits_without_load",
+                            (json_int_t)hits_without_load, "breakers", breakers, "engine", engine_state(), "settings",
+                            settings, "metrics", metrics, "memory", memory_usage());
     return suga_util_result(ctx, "debug.diagnostics", out, result);
 }

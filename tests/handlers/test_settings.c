@@ -3,12 +3,15 @@
 #include <stdlib.h>
 
 #include "config/suga_config.h"
+#include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
 #include "handler_test.h"
 
 static const char *const vars[] = {"HOME_ASSISTANT_URL", "BASE_URL", "HOME_ASSISTANT_TOKEN",
                                    "LONG_LIVED_ACCESS_TOKEN", "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL",
-                                   "DEBUG_MODE", "DEBUG", "LOG_LEVEL", "SUGA_SSM_PARAMETER_PREFIX"};
+                                   "DEBUG_MODE", "DEBUG", "LOG_LEVEL", "SUGA_SSM_PARAMETER_PREFIX",
+                                   "SUGA_SSM_TTL_SECONDS", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",
+                                   "AWS_SESSION_TOKEN"};
 
 static void clean(void)
 {
@@ -152,4 +155,96 @@ Test(settings, reload_bumps_the_version_only_on_a_change_and_keeps_good_settings
     r = call_ok("config.settings", NULL);
     cr_expect_str_eq(str(r, "home_assistant", "url"), "http://ha2.local", "a bad reload changes nothing");
     json_decref(r);
+}
+
+/* ---- Parameter Store (the fetches themselves: tests/lambda/test_ssm.py) ---- */
+
+Test(settings, without_a_prefix_there_is_no_parameter_store_and_a_refresh_does_nothing)
+{
+    setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "not a port", 1); /* the extension's business, not suga's */
+    json_t *r = call_ok("config.settings", NULL);
+    cr_expect(json_is_null(json_object_get(r, "parameter_store")));
+    json_decref(r);
+    bool changed = true;
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_settings_refresh(&ctx, false, &changed), SUGA_OK, "%s", ctx.error);
+    cr_expect_not(changed);
+    json_t *status = NULL;
+    cr_assert_eq(suga_settings_status(&status), SUGA_OK);
+    cr_expect_eq(int_field(status, "version"), 1);
+    cr_expect(json_is_null(json_object_get(status, "parameter_store")));
+    json_decref(status);
+}
+
+Test(settings, ttl_and_port_are_checked_with_the_environment)
+{
+    static const struct {
+        const char *name, *value, *message;
+    } cases[] = {
+        {"SUGA_SSM_TTL_SECONDS", "5m",
+         "config: environment variable SUGA_SSM_TTL_SECONDS is not an int in [0, 86400]: \"5m\""},
+        {"SUGA_SSM_TTL_SECONDS", "-1",
+         "config: environment variable SUGA_SSM_TTL_SECONDS is not an int in [0, 86400]: \"-1\""},
+        {"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "0", /* "SECRETS" in the name: config shows no value */
+         "config: environment variable PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is not an int in [1, 65535] (value not "
+         "shown: the name looks secret)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        clean();
+        setenv("SUGA_SSM_PARAMETER_PREFIX", "/suga", 1);
+        setenv(cases[i].name, cases[i].value, 1);
+        suga_ctx ctx;
+        call_fails(&ctx, "config.settings", NULL, SUGA_E_STATE);
+        cr_expect_str_eq(ctx.error, cases[i].message);
+    }
+    clean();
+    setenv("SUGA_SSM_PARAMETER_PREFIX", "/", 1);
+    setenv("SUGA_SSM_TTL_SECONDS", "", 1); /* empty counts as unset */
+    json_t *r = call_ok("config.settings", NULL);
+    json_t *store = json_object_get(r, "parameter_store");
+    cr_expect_eq(int_field(store, "ttl_s"), 300);
+    cr_expect_eq(int_field(store, "port"), SUGA_PARAMETER_STORE_DEFAULT_PORT);
+    cr_expect(json_is_null(json_object_get(store, "fetched_at")), "nothing is fetched before an invocation");
+    cr_expect_str_eq(str_field(json_array_get(json_object_get(store, "parameters"), 0), "name"),
+                     "/HOME_ASSISTANT_URL", "the prefix / names the top level");
+    cr_expect(json_is_null(json_object_get(json_array_get(json_object_get(store, "parameters"), 0), "found")));
+    json_decref(r);
+}
+
+Test(settings, a_failed_first_fetch_leaves_the_environments_settings_and_is_counted)
+{
+    setenv("SUGA_SSM_PARAMETER_PREFIX", "/suga/", 1);
+    setenv("HOME_ASSISTANT_URL", "http://ha.local", 1);
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_settings_refresh(&ctx, false, NULL), SUGA_E_STATE, "no AWS_SESSION_TOKEN: %s", ctx.error);
+    cr_expect_str_eq(ctx.error, "Parameter Store: cannot read /suga/HOME_ASSISTANT_URL: AWS_SESSION_TOKEN is not "
+                                "set (Lambda sets it; the Parameters and Secrets extension wants it in "
+                                "X-Aws-Parameters-Secrets-Token)");
+    const suga_settings *s;
+    cr_assert_eq(suga_settings_get(&s, NULL), SUGA_OK);
+    cr_expect_eq(s->fetched_at_ms, 0, "the settings are the environment's alone");
+    cr_expect_str_eq(s->home_assistant_url, "http://ha.local");
+    json_t *r = call_ok("config.settings", NULL);
+    json_t *store = json_object_get(r, "parameter_store");
+    cr_expect_eq(int_field(store, "fetches"), 1);
+    cr_expect_eq(int_field(store, "failures"), 1);
+    cr_expect_str_eq(str_field(store, "last_error"), ctx.error);
+    json_decref(r);
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_settings_refresh(&ctx, false, NULL), SUGA_E_STATE, "before a first success, every call tries");
+}
+
+Test(settings, parameter_names_are_percent_encoded)
+{
+    char out[64];
+    cr_assert_eq(suga_parameter_store_encode("/suga/prod-1/LOG_LEVEL", out, sizeof out), SUGA_OK);
+    cr_expect_str_eq(out, "%2Fsuga%2Fprod-1%2FLOG_LEVEL");
+    cr_assert_eq(suga_parameter_store_encode("a b&c=d~e.\xc3\xa9", out, sizeof out), SUGA_OK);
+    cr_expect_str_eq(out, "a%20b%26c%3Dd~e.%C3%A9");
+    cr_expect_eq(suga_parameter_store_encode("/abc", out, 6), SUGA_E_LIMIT, "%%2Fabc needs 7 bytes");
+    cr_expect_str_eq(out, "");
+    cr_expect_eq(suga_parameter_store_encode("/ab", out, 6), SUGA_OK);
+    cr_expect_eq(suga_parameter_store_encode(NULL, out, sizeof out), SUGA_E_INVALID_ARG);
 }
