@@ -3,7 +3,7 @@
 bootstrap under the Runtime API emulator, routed by spec/routes.yaml to alexa.smart_home and
 alexa.custom_skill, forwarded to the fake Home Assistant's Alexa integration and intents.
 
-    test_alexa.py BOOTSTRAP MODULE_DIR
+    test_alexa.py BOOTSTRAP MODULE_DIR|--packaged
 """
 
 import json
@@ -214,8 +214,4 @@ class CustomSkill(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: test_alexa.py BOOTSTRAP MODULE_DIR [unittest args]")
-    test_bootstrap.BOOTSTRAP = os.path.abspath(sys.argv[1])
-    test_bootstrap.MODULE_DIR = os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    test_bootstrap.main()

@@ -236,9 +236,17 @@ class Lifecycle(unittest.TestCase):
                     self.assertEqual(json.load(f)["requests"], 1)
 
 
-if __name__ == "__main__":
+def main():
+    """Run the calling script's tests (this file's, or those of a suite built on Sandbox):
+    its arguments are BOOTSTRAP MODULE_DIR|--packaged [unittest args]."""
+    global BOOTSTRAP, MODULE_DIR
+    script = os.path.basename(sys.argv[0])
     if len(sys.argv) < 3:
-        sys.exit("usage: test_bootstrap.py BOOTSTRAP MODULE_DIR|--packaged [unittest args]")
+        sys.exit(f"usage: {script} BOOTSTRAP MODULE_DIR|--packaged [unittest args]")
     BOOTSTRAP = os.path.abspath(sys.argv[1])
     MODULE_DIR = None if sys.argv[2] == "--packaged" else os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    unittest.main(module="__main__", argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 """The homeassistant interface end to end: the bootstrap under the Runtime API emulator, talking
 to the fake Home Assistant (tests/fixtures/fake_home_assistant.py) through http_client.
 
-    test_homeassistant.py BOOTSTRAP MODULE_DIR
+    test_homeassistant.py BOOTSTRAP MODULE_DIR|--packaged
 """
 
 import os
@@ -99,8 +99,4 @@ class HomeAssistant(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: test_homeassistant.py BOOTSTRAP MODULE_DIR [unittest args]")
-    test_bootstrap.BOOTSTRAP = os.path.abspath(sys.argv[1])
-    test_bootstrap.MODULE_DIR = os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    test_bootstrap.main()

@@ -3,7 +3,7 @@
 them through the fake Parameters and Secrets extension (tests/fixtures/fake_ssm_extension.py)
 and uses them against the fake Home Assistant (tests/fixtures/fake_home_assistant.py).
 
-    test_ssm.py BOOTSTRAP MODULE_DIR
+    test_ssm.py BOOTSTRAP MODULE_DIR|--packaged
 """
 
 import json
@@ -218,8 +218,4 @@ class Configuration(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit("usage: test_ssm.py BOOTSTRAP MODULE_DIR [unittest args]")
-    test_bootstrap.BOOTSTRAP = os.path.abspath(sys.argv[1])
-    test_bootstrap.MODULE_DIR = os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    test_bootstrap.main()
