@@ -53,7 +53,10 @@ def skill_request(request_type, intent=None, slots=None, token=ALEXA_TOKEN, in_s
     return event
 
 
-class Alexa(unittest.TestCase):
+class WithHomeAssistant(unittest.TestCase):
+    """A fake Home Assistant that knows the Alexa user's token and the long-lived one; self.env
+    points the bootstrap at it (without a token of its own)."""
+
     def setUp(self):
         self.ha = FakeHomeAssistant(tokens=[LONG_LIVED_TOKEN, ALEXA_TOKEN])
         self.ha.__enter__()
@@ -62,6 +65,8 @@ class Alexa(unittest.TestCase):
     def tearDown(self):
         self.ha.__exit__(None, None, None)
 
+
+class Alexa(WithHomeAssistant):
     def event(self, box, d):
         rec = box.call(d, timeout_ms=8000)
         self.assertEqual(rec["outcome"], "response", rec)
@@ -144,15 +149,7 @@ class Alexa(unittest.TestCase):
             self.assertEqual(event["header"]["name"], "Response", event)
 
 
-class CustomSkill(unittest.TestCase):
-    def setUp(self):
-        self.ha = FakeHomeAssistant(tokens=[LONG_LIVED_TOKEN, ALEXA_TOKEN])
-        self.ha.__enter__()
-        self.env = {"HOME_ASSISTANT_URL": self.ha.url}
-
-    def tearDown(self):
-        self.ha.__exit__(None, None, None)
-
+class CustomSkill(WithHomeAssistant):
     def answer(self, box, event):
         rec = box.call(event, timeout_ms=8000)
         self.assertEqual(rec["outcome"], "response", rec)
