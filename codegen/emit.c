@@ -48,12 +48,14 @@ static void c_str_or_null(FILE *f, const char *s)
         fputs("NULL", f);
 }
 
-/* Text safe inside a block comment: no "*" "/" pair, no newlines. */
+/* Text safe inside a block comment: no "*" "/" or "/" "*" pair, no newlines. */
 static void comment_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
-        if (*s == '*' && s[1] == '/')
+        if (*s == '*' && s[1] == '/') /* would end the comment */
             fputs("* ", f);
+        else if (*s == '/' && s[1] == '*') /* would open a nested one (-Wcomment) */
+            fputs("/ ", f);
         else if (*s == '\n' || *s == '\r')
             fputc(' ', f);
         else

@@ -203,7 +203,7 @@ static const suga_op ops[] = {
         .name = "remote.fetch",
         .interface = "remote",
         .operation = "fetch",
-        .summary = "Quotes \"escape\", trigraph \077\077= and a */ comment end must survive",
+        .summary = "Quotes \"escape\", trigraph \077\077=, a */ comment end and a /* comment start must survive",
         .handler = "remote_fetch",
         .invoke = invoke_remote_fetch,
         .lazy_handler = &lazy_remote_fetch,

@@ -34,7 +34,7 @@ enum {
     SUGA_SAMPLE_ECHO_MODE_OFF = 2,
 };
 
-/* remote.fetch (spec/remote.yaml:5): Quotes "escape", trigraph ??= and a * / comment end must survive */
+/* remote.fetch (spec/remote.yaml:5): Quotes "escape", trigraph ??=, a * / comment end and a / * comment start must survive */
 typedef struct suga_args_remote_fetch {
     suga_str url; /* string, required, max_len 2048, pattern ^https?:// */
     double timeout; /* number, default 1.5, in [0, inf] */
