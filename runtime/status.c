@@ -5,6 +5,11 @@
 #include <time.h>
 
 #include "suga.h"
+#include "suga_mask.h"
+
+/* suga_fail formats here first: big enough that a message quoting a secret is masked before it
+ * is cut to SUGA_ERROR_MAX, so no prefix of a secret is left at the cut. */
+#define FORMAT_BUFFER 4096
 
 static const char *const status_names[SUGA_STATUS__COUNT] = {
     [SUGA_OK] = "ok",
@@ -32,13 +37,20 @@ void suga_ctx_init(suga_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
+/* Every error message goes through the masking function here, where it is made: messages end
+ * up in logs, Lambda errors, HTTP bodies and Alexa payloads, and may quote input or a
+ * dependency's answer. The arguments may point into ctx->error (a message wrapping the last
+ * one): they are read before it is written. */
 suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
 {
     if (ctx) {
+        char text[FORMAT_BUFFER];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+        int n = vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+        suga_mask_text(text, len, ctx->error, sizeof ctx->error, SUGA_MASK_MESSAGE);
     }
     return status;
 }

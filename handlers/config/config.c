@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config/suga_config.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -140,7 +141,7 @@ bool suga_config_parse_bool(const char *text, bool *out)
 static suga_status bad_setting(suga_ctx *ctx, const char *what, const char *name, setting_source src, const char *text,
                                const char *rule)
 {
-    if (suga_util_is_secret_name(name))
+    if (suga_is_secret_name(name))
         return suga_fail(ctx, SUGA_E_HANDLER, "%s: %s %s is not %s (value not shown: the name looks secret)", what,
                          source_nouns[src], name, rule);
     char shown[96];
@@ -295,8 +296,8 @@ static json_t *shown_previous(const char *name, json_t *previous)
 {
     if (!previous)
         return json_null();
-    if (suga_util_is_secret_name(name))
-        return json_string(SUGA_SECRET_MASK);
+    if (suga_is_secret_name(name))
+        return json_string(SUGA_MASK);
     return json_deep_copy(previous);
 }
 
@@ -418,8 +419,8 @@ static json_t *listed_json(const listed *item)
     json_t *name = json_stringn(item->name, item->name_len);
     char *cname = name ? strndup(item->name, item->name_len) : NULL;
     json_t *value;
-    if (cname && suga_util_is_secret_name(cname))
-        value = json_string(SUGA_SECRET_MASK);
+    if (cname && suga_is_secret_name(cname))
+        value = json_string(SUGA_MASK);
     else if (suga_util_utf8_valid(item->value, strlen(item->value)))
         value = json_string(item->value);
     else /* JSON cannot carry it; config.get reports the same */

@@ -7,7 +7,7 @@
  * does not convert, or is out of range, is an error (SUGA_E_HANDLER) whose message in ctx names
  * the setting, where it came from and the rule, e.g.
  *   config: environment variable SUGA_CACHE_MAX_ENTRIES must be an int in [1, 1000000], got "0"
- * and never shows the value when suga_util_is_secret_name(name). ctx may be NULL.
+ * and never shows the value when suga_is_secret_name(name). ctx may be NULL.
  * A fallback that breaks the caller's own rule (outside [min, max]) is SUGA_E_INVALID_ARG.
  */
 #ifndef SUGA_CONFIG_H

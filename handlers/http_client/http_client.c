@@ -21,7 +21,7 @@
  * hosts are kept; a new host past that evicts the least recently used one (closing its
  * connections).
  *
- * Secrets: the values of secret-looking headers (suga_util_is_secret_name: Authorization,
+ * Secrets: the values of secret-looking headers (suga_is_secret_name: Authorization,
  * X-Api-Key, Cookie...) and a password in the URL never go into a log record, a result or an
  * error message. URLs are shown with the user info and secret-looking query values masked, and
  * every error message is scrubbed of those values before it is returned, in case libcurl's own
@@ -41,6 +41,7 @@
 
 #include "config/suga_config.h"
 #include "logging/suga_logging.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -158,11 +159,11 @@ static void scrub(char *buf, size_t size, const char *secret, size_t len)
     if (!secret || len < 4)
         return;
     (void)size; /* the mask is shorter than any secret scrubbed: the text only shrinks */
-    const size_t mask_len = strlen(SUGA_SECRET_MASK);
+    const size_t mask_len = strlen(SUGA_MASK);
     char *hit, *from = buf;
     while ((hit = memmem(from, strlen(from), secret, len)) != NULL) {
         memmove(hit + mask_len, hit + len, strlen(hit + len) + 1);
-        memcpy(hit, SUGA_SECRET_MASK, mask_len);
+        memcpy(hit, SUGA_MASK, mask_len);
         from = hit + mask_len;
     }
 }
@@ -400,8 +401,8 @@ static void mask_query(const char *query, char *out, size_t size)
         char name[128];
         snprintf(name, sizeof name, "%.*s", (int)(name_len < sizeof name - 1 ? name_len : sizeof name - 1), p);
         int n;
-        if (eq && suga_util_is_secret_name(name))
-            n = snprintf(out + o, size - o, "%s%.*s=" SUGA_SECRET_MASK, o ? "&" : "", (int)name_len, p);
+        if (eq && suga_is_secret_name(name))
+            n = snprintf(out + o, size - o, "%s%.*s=" SUGA_MASK, o ? "&" : "", (int)name_len, p);
         else
             n = snprintf(out + o, size - o, "%s%.*s", o ? "&" : "", (int)len, p);
         if (n < 0 || (size_t)n >= size - o) {
@@ -421,7 +422,7 @@ static void show_url(target *t)
         return;
     char *part = NULL;
     if (curl_url_get(d, CURLUPART_USER, &part, 0) == CURLUE_OK && part)
-        curl_url_set(d, CURLUPART_USER, SUGA_SECRET_MASK, 0);
+        curl_url_set(d, CURLUPART_USER, SUGA_MASK, 0);
     curl_free(part);
     part = NULL;
     curl_url_set(d, CURLUPART_PASSWORD, NULL, 0);
@@ -555,7 +556,7 @@ static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_h
             if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0')
                 return suga_fail(ctx, SUGA_E_INVALID_ARG,
                                  OP_REQUEST ": header %s has a line break or NUL in its value (not shown)", shown);
-        if (suga_util_is_secret_name(name)) {
+        if (suga_is_secret_name(name)) {
             secrets_add(s, v, len);
             if (len > 7 && !strncasecmp(v, "Bearer ", 7))
                 secrets_add(s, v + 7, len - 7);

@@ -6,6 +6,7 @@
 
 #include "config/suga_config.h"
 #include "logging/suga_logging.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -122,15 +123,21 @@ static suga_status build_record(const suga_ctx *ctx, suga_log_level level, const
     char stamp[SUGA_ISO8601_SIZE];
     if (suga_util_now_ms(&now) != SUGA_OK || suga_util_iso8601(now, stamp) != SUGA_OK)
         return SUGA_E_IO;
+    /* the message and the fields leave the process: through the one masking function */
     json_t *masked = NULL;
-    if (fields && suga_util_mask_secrets(fields, &masked) != SUGA_OK)
+    char *text = NULL;
+    if (suga_mask_string(message, strlen(message), SUGA_MASK_MESSAGE, &text, NULL, NULL) != SUGA_OK)
         return SUGA_E_NOMEM;
+    if (fields && suga_mask_json(fields, SUGA_MASK_MESSAGE, &masked, NULL) != SUGA_OK) {
+        free(text);
+        return SUGA_E_NOMEM;
+    }
     json_t *record = json_object();
     int bad = !record;
     if (record) {
         bad |= add_string(record, "timestamp", stamp);
         bad |= add_string(record, "level", level_names[level]);
-        bad |= add_string(record, "message", message);
+        bad |= add_string(record, "message", text);
         bad |= add_string(record, "request_id", ctx ? ctx->request_id : NULL);
         bad |= add_string(record, "correlation_id",
                           correlation_id ? correlation_id : ctx ? ctx->correlation_id : NULL);
@@ -140,6 +147,7 @@ static suga_status build_record(const suga_ctx *ctx, suga_log_level level, const
             bad |= add_field(record, key, value);
     }
     json_decref(masked);
+    free(text);
     if (bad) {
         json_decref(record);
         return SUGA_E_NOMEM;

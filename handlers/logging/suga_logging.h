@@ -3,7 +3,8 @@
  *
  * A record is one compact JSON object per line, keys in this order: timestamp (ISO-8601 UTC),
  * level, message, request_id (from ctx, when set), correlation_id (when known), then the caller's
- * fields with secret-looking values masked (suga_util_mask_secrets). A caller field whose name
+ * fields. The message and the fields pass the runtime's masking function (suga_mask.h: known
+ * secrets, secret-named members, bearer tokens, URL userinfo and queries). A caller field whose name
  * clashes with one of the five standard keys is written as "field_<name>". Each line is written
  * with one fwrite and flushed, so records of a crashing process are not lost.
  *

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -138,24 +139,6 @@ static void buffer_put(buffer *b, const void *bytes, size_t n)
     }
     memcpy(b->data + b->len, bytes, n);
     b->len += n;
-}
-
-static void buffer_str(buffer *b, const char *s)
-{
-    buffer_put(b, s, strlen(s));
-}
-
-/* ---- secret names: the utility's list (suga_util_is_secret_name), which logging masks with ---- */
-
-/* The same test for a name that is not NUL-terminated (a key inside a string value). */
-static bool is_secret_name_n(const char *name, size_t len)
-{
-    char copy[65];
-    if (len == 0 || len >= sizeof copy)
-        return false;
-    memcpy(copy, name, len);
-    copy[len] = '\0';
-    return suga_util_is_secret_name(copy);
 }
 
 /* ---- validate_input ---- */
@@ -279,7 +262,7 @@ static bool query_has_secret(const unsigned char *q, size_t len)
             continue;
         const unsigned char *eq = memchr(q + start, '=', i - start);
         size_t name_len = eq ? (size_t)(eq - (q + start)) : i - start;
-        if (is_secret_name_n((const char *)q + start, name_len))
+        if (suga_is_secret_name_n((const char *)q + start, name_len))
             return true;
         if (i < len && q[i] == '#')
             return false;
@@ -553,9 +536,7 @@ suga_status security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanit
     return suga_util_result(ctx, "security.sanitize_data", built, result);
 }
 
-/* ---- filter_sensitive ---- */
-
-#define MASK_MAX_DEPTH 2048 /* jansson's own parsing limit: deeper values cannot come from JSON */
+/* ---- filter_sensitive: the runtime's masking function (suga_mask.h), in its data mode ---- */
 
 /* Characters of a bearer token (RFC 6750 b64token, with its '=' padding). */
 static bool is_b64token_char(unsigned char c)
@@ -563,198 +544,18 @@ static bool is_b64token_char(unsigned char c)
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
-/* Length of a JWT starting at s[i] ("eyJ" - the base64url of '{"' - then two more segments), or 0.
- * The first two segments must have some length, so "eyJ.a.b" in prose is not taken for one. */
-static size_t jwt_length(const unsigned char *s, size_t len, size_t i)
-{
-    if (i > 0 && is_base64url_char(s[i - 1]))
-        return 0;
-    if (len - i < 3 || memcmp(s + i, "eyJ", 3) != 0)
-        return 0;
-    size_t p = i;
-    for (int segment = 0; segment < 3; segment++) {
-        size_t begin = p;
-        while (p < len && is_base64url_char(s[p]))
-            p++;
-        if (segment < 2 && (p - begin < 4 || p >= len || s[p] != '.'))
-            return 0;
-        if (segment < 2)
-            p++;
-    }
-    return p - i;
-}
-
-/* Length of the bearer credential after "Bearer" at s[i] (the scheme word, then blanks), or 0.
- * *skip is where the credential starts. */
-static size_t bearer_length(const unsigned char *s, size_t len, size_t i, size_t *skip)
-{
-    if ((i > 0 && is_alnum(s[i - 1])) || !starts_with_nocase((const char *)s + i, len - i, "bearer"))
-        return 0;
-    size_t p = i + 6;
-    if (p >= len || (s[p] != ' ' && s[p] != '\t'))
-        return 0;
-    while (p < len && (s[p] == ' ' || s[p] == '\t'))
-        p++;
-    size_t begin = p;
-    while (p < len && is_b64token_char(s[p]))
-        p++;
-    *skip = begin;
-    return p - begin;
-}
-
-/* Whether c ends a value or URL part embedded in text: whitespace, quotes, angle brackets, a NUL,
- * or one of `also`. */
-static bool ends_in_text(unsigned char c, const char *also)
-{
-    return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' || c == '<' ||
-           c == '>' || strchr(also, c) != NULL;
-}
-
-/* Length of the value after a '=' at s[i] whose name (the run of name characters before it)
- * looks like a secret, as in "?access_token=abc&x=1" or "password=hunter2"; else 0. */
-static size_t secret_pair_length(const unsigned char *s, size_t len, size_t i)
-{
-    size_t name = i;
-    while (name > 0 && (is_alnum(s[name - 1]) || s[name - 1] == '_' || s[name - 1] == '-'))
-        name--;
-    if (!is_secret_name_n((const char *)s + name, i - name))
-        return 0;
-    size_t p = i + 1;
-    while (p < len && !ends_in_text(s[p], "&;,)"))
-        p++;
-    return p - i - 1;
-}
-
-/* Length of the password in "://user:password@host" at s[i] ("://"), or 0; *skip is where it
- * starts. A userinfo without ':' is taken whole (https://TOKEN@host is a common form too). */
-static size_t userinfo_length(const unsigned char *s, size_t len, size_t i, size_t *skip)
-{
-    if (len - i < 3 || memcmp(s + i, "://", 3) != 0)
-        return 0;
-    size_t p = i + 3, at = 0;
-    for (size_t q = p; q < len && !ends_in_text(s[q], "/?#"); q++)
-        if (s[q] == '@')
-            at = q;
-    if (!at)
-        return 0;
-    const unsigned char *colon = memchr(s + p, ':', at - p);
-    *skip = colon ? (size_t)(colon - s) + 1 : p;
-    return at - *skip;
-}
-
-/* s with bearer credentials, JWTs, secret=value pairs and URL passwords replaced by the mask;
- * *count is increased by the number masked. NULL when memory ran out. */
-static json_t *mask_string(const char *text, size_t len, json_int_t *count)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    buffer out = {0};
-    json_int_t found = 0;
-    size_t copied = 0; /* s[copied..i) is still to be copied */
-    for (size_t i = 0; i < len;) {
-        size_t skip = i, n = jwt_length(s, len, i);
-        if (!n && (s[i] == 'b' || s[i] == 'B'))
-            n = bearer_length(s, len, i, &skip);
-        if (!n && s[i] == '=') {
-            n = secret_pair_length(s, len, i);
-            skip = i + 1;
-        }
-        if (!n && s[i] == ':')
-            n = userinfo_length(s, len, i, &skip);
-        if (!n) {
-            i++;
-            continue;
-        }
-        buffer_put(&out, s + copied, skip - copied);
-        buffer_str(&out, SUGA_SECRET_MASK);
-        copied = i = skip + n;
-        found++;
-    }
-    if (!found)
-        return json_stringn(text, len);
-    buffer_put(&out, s + copied, len - copied);
-    json_t *masked = out.failed ? NULL : json_stringn(out.data, out.len);
-    free(out.data);
-    *count += found;
-    return masked;
-}
-
-typedef struct mask_state {
-    json_int_t masked;
-    bool too_deep;
-} mask_state;
-
-static json_t *mask_value(const json_t *in, mask_state *st, int depth);
-
-static json_t *mask_object(const json_t *in, mask_state *st, int depth)
-{
-    json_t *out = json_object();
-    if (!out)
-        return NULL;
-    const char *key;
-    json_t *value;
-    json_t *src = (json_t *)in; /* jansson's iteration macros take a non-const object */
-    json_object_foreach(src, key, value) {
-        json_t *copy;
-        if (suga_util_is_secret_name(key)) {
-            copy = json_string(SUGA_SECRET_MASK);
-            st->masked++;
-        } else {
-            copy = mask_value(value, st, depth + 1);
-        }
-        if (!copy || json_object_set_new(out, key, copy) != 0) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-static json_t *mask_array(const json_t *in, mask_state *st, int depth)
-{
-    json_t *out = json_array();
-    if (!out)
-        return NULL;
-    size_t i;
-    json_t *value;
-    json_t *src = (json_t *)in;
-    json_array_foreach(src, i, value) {
-        json_t *copy = mask_value(value, st, depth + 1);
-        if (!copy || json_array_append_new(out, copy) != 0) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-static json_t *mask_value(const json_t *in, mask_state *st, int depth)
-{
-    if (depth > MASK_MAX_DEPTH) {
-        st->too_deep = true;
-        return NULL;
-    }
-    if (!in)
-        return json_null(); /* typed callers may pass NULL for JSON null */
-    if (json_is_object(in))
-        return mask_object(in, st, depth);
-    if (json_is_array(in))
-        return mask_array(in, st, depth);
-    if (json_is_string(in))
-        return mask_string(json_string_value(in), json_string_length(in), &st->masked);
-    return json_deep_copy(in); /* numbers, booleans, null: a copy, sharing nothing with `in` */
-}
-
 suga_status security_filter_sensitive(suga_ctx *ctx, const suga_args_security_filter_sensitive *args,
                                       json_t **result)
 {
-    mask_state st = {0};
-    json_t *data = mask_value(args->data, &st, 0);
-    if (!data)
-        return st.too_deep ? suga_fail(ctx, SUGA_E_LIMIT, "security.filter_sensitive: data nests deeper than %d levels",
-                                       MASK_MAX_DEPTH)
-                           : suga_fail(ctx, SUGA_E_NOMEM, "security.filter_sensitive: out of memory");
+    json_t *data = NULL;
+    size_t masked = 0;
+    suga_status st = suga_mask_json(args->data, SUGA_MASK_DATA, &data, &masked);
+    if (st == SUGA_E_LIMIT)
+        return suga_fail(ctx, st, "security.filter_sensitive: data nests deeper than 2048 levels");
+    if (st != SUGA_OK)
+        return suga_fail(ctx, SUGA_E_NOMEM, "security.filter_sensitive: out of memory");
     return suga_util_result(ctx, "security.filter_sensitive",
-                            json_pack("{s:o, s:I}", "data", data, "masked", st.masked), result);
+                            json_pack("{s:o, s:I}", "data", data, "masked", (json_int_t)masked), result);
 }
 
 /* ---- encodings ---- */

@@ -1,4 +1,4 @@
-/* suga_utility.h: helpers the other handler modules share (ids, time, UTF-8, secrets, JSON).
+/* suga_utility.h: helpers the other handler modules share (ids, time, UTF-8, JSON; secrets are the runtime's, suga_mask.h).
  *
  * Every function returns a suga_status (pure predicates return bool) and never aborts; a NULL
  * pointer where an output is expected gives SUGA_E_INVALID_ARG. These functions take no suga_ctx:
@@ -16,7 +16,6 @@
 
 #define SUGA_UUID_LEN 36     /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
 #define SUGA_ISO8601_SIZE 32 /* room for any year an int64_t of milliseconds can express */
-#define SUGA_SECRET_MASK "***"
 
 /* A random UUID version 4 (RFC 9562) from getrandom(); lower-case, NUL-terminated.
  * SUGA_E_IO when the kernel's random source fails. */
@@ -36,17 +35,6 @@ suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cu
 /* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
  * U+10FFFF), as jansson requires of every JSON string. */
 bool suga_util_utf8_valid(const char *s, size_t len);
-
-/* Whether a setting or field name looks like it holds a secret: it contains (ignoring case)
- * token, secret, password, passwd, authorization, api_key, apikey, api-key, credential,
- * private_key, private-key, session, bearer, cookie or passphrase. NULL is not a secret name.
- * Logging and security.filter_sensitive both mask with this one list. */
-bool suga_util_is_secret_name(const char *name);
-
-/* A deep copy of `in` where the value of every object member with a secret-looking name is
- * replaced by "***", at any depth (through objects and arrays). The caller owns *out.
- * SUGA_E_NOMEM when an allocation fails (*out is then untouched). */
-suga_status suga_util_mask_secrets(const json_t *in, json_t **out);
 
 /* Length of the compact JSON encoding of v (JSON null for a NULL v), without building the text.
  * SUGA_E_INVALID_ARG when v cannot be encoded (a reference cycle). */

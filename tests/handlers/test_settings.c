@@ -105,10 +105,10 @@ Test(settings, bad_values_name_the_variable_and_the_rule)
          "HOME_ASSISTANT_URL must start with http:// or https://, got \"homeassistant.local:8123\""},
         {"HOME_ASSISTANT_URL", "http://", "HOME_ASSISTANT_URL has no host, got \"http://\""},
         {"HOME_ASSISTANT_URL", "http://user:pw@ha.local",
-         "HOME_ASSISTANT_URL contains credentials (user@host): use the token instead, got \"http://user:pw@ha.local\""},
+         "HOME_ASSISTANT_URL contains credentials (user@host): use the token instead, got \"http://***@ha.local\""},
         {"HOME_ASSISTANT_URL", "http://ha.local/api?x=1",
          "HOME_ASSISTANT_URL must not have a query or fragment (write the base URL, e.g. "
-         "http://homeassistant.local:8123), got \"http://ha.local/api?x=1\""},
+         "http://homeassistant.local:8123), got \"http://ha.local/api?***\""},
         {"HOME_ASSISTANT_TOKEN", "two words-MARKER",
          "HOME_ASSISTANT_TOKEN must be printable ASCII without spaces (the value is not shown)"},
         {"HOME_ASSISTANT_VERIFY_SSL", "maybe",

@@ -201,40 +201,6 @@ Test(utility, utf8_cut_points)
     cr_assert_eq(suga_util_utf8_cut(NULL, 3, 1, &cut), SUGA_E_INVALID_ARG);
 }
 
-/* ---- secrets ---- */
-
-Test(utility, secret_names)
-{
-    const char *secret[] = {"API_TOKEN", "x-Authorization", "db_password", "PASSWD", "Private_Key", "apiKey",
-                            "api_key", "CLIENT_SECRET", "aws_credentials", "SESSIONID", "LONG_LIVED_ACCESS_TOKEN"};
-    const char *plain[] = {"username", "LOG_LEVEL", "BASE_URL", "key", "api", "", "pass"};
-    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++)
-        cr_assert(suga_util_is_secret_name(secret[i]), "%s should look secret", secret[i]);
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        cr_assert_not(suga_util_is_secret_name(plain[i]), "%s should not look secret", plain[i]);
-    cr_assert_not(suga_util_is_secret_name(NULL));
-}
-
-Test(utility, mask_secrets_is_a_deep_masked_copy)
-{
-    json_t *in = json_loads("{\"user\": \"bob\", \"password\": \"hunter2\", \"nested\": {\"Auth_Token\": {\"x\": 1},"
-                            " \"list\": [{\"session\": \"s1\", \"ok\": 1}, \"plain\"]}, \"n\": 5}",
-                            0, NULL);
-    cr_assert_not_null(in);
-    json_t *out = NULL;
-    cr_assert_eq(suga_util_mask_secrets(in, &out), SUGA_OK);
-    char *text = json_dumps(out, JSON_COMPACT);
-    cr_assert_null(strstr(text, "hunter2"));
-    cr_assert_null(strstr(text, "s1"));
-    free(text);
-    assert_json(out, "{\"user\": \"bob\", \"password\": \"***\", \"nested\": {\"Auth_Token\": \"***\","
-                     " \"list\": [{\"session\": \"***\", \"ok\": 1}, \"plain\"]}, \"n\": 5}");
-    /* the input is untouched */
-    cr_assert_str_eq(json_string_value(json_object_get(in, "password")), "hunter2");
-    json_decref(in);
-    cr_assert_eq(suga_util_mask_secrets(NULL, &out), SUGA_E_INVALID_ARG);
-}
-
 /* ---- helpers for messages and sizes ---- */
 
 Test(utility, quote_escapes_and_cuts)
