@@ -678,12 +678,20 @@ static void emit_limits(FILE *f, const gen_model *m)
             l->max_custom_metrics, l->metric_priority_count, l->memory_unload_above_mb, l->memory_unload_above_percent);
 }
 
-/* One `.op = SUGA_OP_X,` and the source; the route's summary, which the table does not carry,
- * goes in a comment. */
-static void route_tail(FILE *f, const gen_model *m, const gen_ref *op, gen_loc loc, const char *summary)
+/* One `.op = SUGA_OP_X,` (and `.on_error = ...` for the event kinds that have one) and the
+ * source; the route's summary, which the table does not carry, goes in a comment. */
+static void route_tail(FILE *f, const gen_model *m, const gen_ref *op, const gen_ref *on_error, gen_loc loc,
+                       const char *summary)
 {
     fputs(", .op = ", f);
     op_enum(f, m->ops[op->id]);
+    if (on_error) {
+        fputs(", .on_error = ", f);
+        if (on_error->id == SUGA_NO_OP)
+            fputs("SUGA_NO_OP", f);
+        else
+            op_enum(f, m->ops[on_error->id]);
+    }
     fprintf(f, ", .source = \"%s:%d:%d\"},", loc.file, loc.line, loc.col);
     if (summary) {
         fputs(" /* ", f);
@@ -706,7 +714,7 @@ static void emit_routes(FILE *f, const gen_model *m)
             c_str_or_null(f, r->method);
             fputs(", .path = ", f);
             c_str_or_null(f, r->path);
-            route_tail(f, m, &r->op, r->loc, r->summary);
+            route_tail(f, m, &r->op, NULL, r->loc, r->summary);
         }
         fputs("};\n\n", f);
     }
@@ -721,7 +729,7 @@ static void emit_routes(FILE *f, const gen_model *m)
             c_str_or_null(f, r->namespace_name);
             fputs(", .name = ", f);
             c_str_or_null(f, r->name);
-            route_tail(f, m, &r->op, r->loc, r->summary);
+            route_tail(f, m, &r->op, &r->on_error, r->loc, r->summary);
         }
         fputs("};\n\n", f);
     }
@@ -734,7 +742,7 @@ static void emit_routes(FILE *f, const gen_model *m)
             const gen_skill_route *r = &m->skill_routes[i];
             fprintf(f, "    [%zu] = {.request = ", i);
             c_str_or_null(f, r->request);
-            route_tail(f, m, &r->op, r->loc, r->summary);
+            route_tail(f, m, &r->op, &r->on_error, r->loc, r->summary);
         }
         fputs("};\n\n", f);
     }

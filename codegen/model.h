@@ -162,6 +162,7 @@ typedef struct gen_alexa_route {
     char *namespace_name; /* "Alexa.Discovery", or "*" (then name is "*" too) */
     char *name;           /* "Discover", or "*" */
     gen_ref op;
+    gen_ref on_error;     /* answers the event when it cannot be run (name NULL: none) */
     char *summary;
 } gen_alexa_route;
 
@@ -169,6 +170,7 @@ typedef struct gen_skill_route {
     gen_loc loc;
     char *request; /* request.type: "IntentRequest", "AudioPlayer.PlaybackStarted", or "*" */
     gen_ref op;
+    gen_ref on_error;
     char *summary;
 } gen_skill_route;
 

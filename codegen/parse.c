@@ -51,8 +51,8 @@ static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_p
 static const char *const METRICS_KEYS[] = {"max_custom_metrics", "priorities"};
 static const char *const ROUTES_KEYS[] = {"http", "alexa", "alexa_skill"};
 static const char *const HTTP_ROUTE_KEYS[] = {"method", "path", "op", "summary"};
-static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary"};
-static const char *const SKILL_ROUTE_KEYS[] = {"request", "op", "summary"};
+static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary", "on_error"};
+static const char *const SKILL_ROUTE_KEYS[] = {"request", "op", "summary", "on_error"};
 /* The methods a route may name. Methods are case-sensitive (RFC 9110), so only these spellings. */
 static const char *const HTTP_METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
 enum { MAX_ROUTE_PATH = 256, MAX_ALEXA_NAME = 64 };
@@ -1259,10 +1259,10 @@ static bool route_has(parser *p, yaml_node_t *n, const char *where, const char *
     return ok;
 }
 
-static bool parse_route_op(parser *p, yaml_node_t *n, gen_ref *op)
+static bool parse_route_op(parser *p, yaml_node_t *n, const char *key, gen_ref *op)
 {
     op->loc = loc_of(p, n);
-    return read_string(p, n, "op", &op->name);
+    return read_string(p, n, key, &op->name);
 }
 
 /* `{method: GET, path: /health, op: debug.health, summary: ...}` */
@@ -1281,14 +1281,14 @@ static bool parse_http_route(parser *p, yaml_node_t *n, size_t index, gen_http_r
     if ((v = map_get(p, n, "path")))
         ok &= parse_route_path(p, v, &r->path);
     if ((v = map_get(p, n, "op")))
-        ok &= parse_route_op(p, v, &r->op);
+        ok &= parse_route_op(p, v, "op", &r->op);
     if ((v = map_get(p, n, "summary")))
         ok &= read_string(p, v, "summary", &r->summary);
     return ok;
 }
 
-/* `{namespace: Alexa.Discovery, name: Discover, op: alexa.discover, summary: ...}`; "*" is a
- * wildcard for the name, or for both (the catch-all). */
+/* `{namespace: Alexa.Discovery, name: Discover, op: alexa.discover, on_error: ..., summary: ...}`;
+ * "*" is a wildcard for the name, or for both (the catch-all). */
 static bool parse_alexa_route(parser *p, yaml_node_t *n, size_t index, gen_alexa_route *r)
 {
     memset(r, 0, sizeof *r);
@@ -1304,7 +1304,9 @@ static bool parse_alexa_route(parser *p, yaml_node_t *n, size_t index, gen_alexa
     if (name)
         ok &= parse_alexa_name(p, name, "name", "Discover", &r->name);
     if ((v = map_get(p, n, "op")))
-        ok &= parse_route_op(p, v, &r->op);
+        ok &= parse_route_op(p, v, "op", &r->op);
+    if ((v = map_get(p, n, "on_error")))
+        ok &= parse_route_op(p, v, "on_error", &r->on_error);
     if ((v = map_get(p, n, "summary")))
         ok &= read_string(p, v, "summary", &r->summary);
     /* a name only means something within its namespace, so (*, Discover) has no meaning */
@@ -1316,8 +1318,8 @@ static bool parse_alexa_route(parser *p, yaml_node_t *n, size_t index, gen_alexa
     return ok;
 }
 
-/* `{request: IntentRequest, op: alexa.custom_skill, summary: ...}`: a custom skill's request
- * type (request.type), or "*" for any. */
+/* `{request: IntentRequest, op: alexa.custom_skill, on_error: ..., summary: ...}`: a custom
+ * skill's request type (request.type), or "*" for any. */
 static bool parse_skill_route(parser *p, yaml_node_t *n, size_t index, gen_skill_route *r)
 {
     memset(r, 0, sizeof *r);
@@ -1331,7 +1333,9 @@ static bool parse_skill_route(parser *p, yaml_node_t *n, size_t index, gen_skill
     if ((v = map_get(p, n, "request")))
         ok &= parse_alexa_name(p, v, "request", "IntentRequest", &r->request);
     if ((v = map_get(p, n, "op")))
-        ok &= parse_route_op(p, v, &r->op);
+        ok &= parse_route_op(p, v, "op", &r->op);
+    if ((v = map_get(p, n, "on_error")))
+        ok &= parse_route_op(p, v, "on_error", &r->on_error);
     if ((v = map_get(p, n, "summary")))
         ok &= read_string(p, v, "summary", &r->summary);
     return ok;

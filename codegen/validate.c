@@ -769,6 +769,37 @@ static bool resolve_route_op(gen_model *m, const char *route, gen_ref *ref)
     return false;
 }
 
+/* The params an on_error operation is called with (lambda/events.c): the whole event, the status
+ * name of the failure and its (masked) message. */
+static const char *const ON_ERROR_PARAMS[] = {"event", "status", "message"};
+
+/* Resolves a route's `on_error` (SUGA_NO_OP when there is none) and checks that the operation
+ * takes what it will be given: event (any type), and status and message as strings. */
+static void resolve_on_error(gen_model *m, const char *route, gen_ref *ref)
+{
+    if (!ref->name) {
+        ref->id = SUGA_NO_OP;
+        return;
+    }
+    const char *label = gen_printf(&m->arena, "%s: on_error", route);
+    if (!resolve_route_op(m, label, ref))
+        return;
+    const gen_op *op = m->ops[ref->id];
+    for (size_t k = 0; k < sizeof ON_ERROR_PARAMS / sizeof *ON_ERROR_PARAMS; k++) {
+        const gen_param *found = NULL;
+        for (size_t i = 0; i < op->param_count && !found; i++)
+            if (!strcmp(op->params[i].name, ON_ERROR_PARAMS[k]))
+                found = &op->params[i];
+        if (!found)
+            gen_error(&m->diag, ref->loc, "%s operation '%s' must take the parameters event, status and message "
+                                          "(it answers an event that could not be run); it has no '%s'",
+                      label, ref->name, ON_ERROR_PARAMS[k]);
+        else if (k > 0 && found->type != SUGA_T_STRING)
+            gen_error(&m->diag, ref->loc, "%s operation '%s': parameter '%s' must be a string", label, ref->name,
+                      ON_ERROR_PARAMS[k]);
+    }
+}
+
 static int cmp_http_route(const void *a, const void *b)
 {
     const gen_http_route *x = a, *y = b;
@@ -820,6 +851,7 @@ static void check_routes(gen_model *m)
         gen_alexa_route *r = &m->alexa_routes[i];
         const char *label = gen_printf(&m->arena, "alexa route (%s, %s)", r->namespace_name, r->name);
         resolve_route_op(m, label, &r->op);
+        resolve_on_error(m, label, &r->on_error);
         for (size_t j = 0; j < i; j++) {
             const gen_alexa_route *o = &m->alexa_routes[j];
             if (!strcmp(o->namespace_name, r->namespace_name) && !strcmp(o->name, r->name)) {
@@ -833,6 +865,7 @@ static void check_routes(gen_model *m)
         gen_skill_route *r = &m->skill_routes[i];
         const char *label = gen_printf(&m->arena, "alexa_skill route %s", r->request);
         resolve_route_op(m, label, &r->op);
+        resolve_on_error(m, label, &r->on_error);
         for (size_t j = 0; j < i; j++) {
             const gen_skill_route *o = &m->skill_routes[j];
             if (!strcmp(o->request, r->request)) {

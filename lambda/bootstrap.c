@@ -10,9 +10,10 @@
  *
  * Settings from Parameter Store (SUGA_SSM_PARAMETER_PREFIX) are fetched at the start of an
  * invocation, not at start-up: AWS allows calls to the Parameters and Secrets extension only in
- * the INVOKE phase. Until a first fetch succeeds, invocations fail with InvalidConfiguration
- * (the settings are not the deployment's yet); a later failed refresh keeps the settings in
- * force, with a warning.
+ * the INVOKE phase. Until a first fetch succeeds nothing runs (the settings are not the
+ * deployment's yet): an Alexa event gets its route's on_error answer (ENDPOINT_UNREACHABLE, or
+ * speech), an HTTP event a 503, a direct request the function error InvalidConfiguration; a later
+ * failed refresh keeps the settings in force, with a warning.
  *
  * Nothing on this path loads libcurl or libcrypto: they live in lazy modules (the first
  * Parameter Store fetch loads http_client, in the first invocation).
@@ -142,17 +143,19 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
         snprintf(reply.error_type, sizeof reply.error_type, "DeadlineExceeded");
         st = SUGA_OK;
     } else if (refresh_settings(&ctx) != SUGA_OK) {
-        reply.is_error = true;
-        snprintf(reply.error_type, sizeof reply.error_type, "InvalidConfiguration");
-        st = SUGA_OK;
+        /* the settings are not the deployment's: nothing runs, but the event still gets an answer
+         * in its own shape (Alexa: ENDPOINT_UNREACHABLE or speech; HTTP: 503) */
+        const suga_lambda_refusal refusal = {.status = SUGA_E_UNAVAILABLE, .error_type = "InvalidConfiguration"};
+        st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &refusal, &reply);
+        reply.logged = true; /* refresh_settings logged why */
     } else {
-        st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &reply);
+        st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, NULL, &reply);
     }
     if (st != SUGA_OK) { /* not even an error reply could be built */
         reply.is_error = true;
         snprintf(reply.error_type, sizeof reply.error_type, "%s", suga_lambda_error_type(st));
     }
-    if (reply.is_error && !strcmp(reply.error_type, "InvalidEvent")) { /* never reached the engine's log */
+    if (reply.is_error && !reply.logged) { /* never reached the engine's log */
         json_t *fields = json_pack("{s:s}", "error_type", reply.error_type);
         suga_log_write(&ctx, SUGA_LOG_WARNING, ctx.error, fields, NULL);
         json_decref(fields);

@@ -14,6 +14,7 @@
 #include "suga_engine.h"
 #include "suga_fusion.h"
 #include "suga_internal.h"
+#include "suga_mask.h"
 #include "suga_metrics.h"
 
 #define GUARD_SAVE_EVERY 100 /* invocations between two saves of the guard's state */
@@ -399,6 +400,7 @@ suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ct
     if (st == SUGA_OK)
         st = recorded;
     e->invocations++;
+    suga_secret_end_request(); /* the request's tokens are not the next one's to mask (or to keep) */
     /* the unloads happen before the metrics are written, so this invocation's line shows them */
     suga_status unloaded = suga_table_end_invocation(e->table);
     record_counts(e);

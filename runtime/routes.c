@@ -23,6 +23,15 @@ static suga_status found(const suga_table *t, uint16_t id, const suga_op **op)
     return SUGA_OK;
 }
 
+/* A route's operation and its on_error operation (*on_error may be NULL: not wanted). */
+static suga_status found_pair(const suga_table *t, uint16_t id, uint16_t error_id, const suga_op **op,
+                              const suga_op **on_error)
+{
+    if (on_error && error_id != SUGA_NO_OP && found(t, error_id, on_error) != SUGA_OK)
+        return SUGA_E_INTERNAL;
+    return found(t, id, op);
+}
+
 suga_status suga_route_http(const suga_table *t, const char *method, const char *path, size_t path_len,
                             const suga_op **op, bool *method_not_allowed)
 {
@@ -80,29 +89,37 @@ static bool part_matches(const char *route, const char *value)
     return !strcmp(route, "*") || !strcmp(route, value);
 }
 
-suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op)
+suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op,
+                             const suga_op **on_error)
 {
     if (op)
         *op = NULL;
+    if (on_error)
+        *on_error = NULL;
     if (!t || !namespace_name || !name || !op)
         return SUGA_E_INVALID_ARG;
     for (uint32_t i = 0; t->alexa_routes && i < t->alexa_route_count; i++) {
         const suga_alexa_route *r = &t->alexa_routes[i];
         if (part_matches(r->namespace_name, namespace_name) && part_matches(r->name, name))
-            return found(t, r->op, op);
+            return found_pair(t, r->op, r->on_error, op, on_error);
     }
     return SUGA_E_NOT_FOUND;
 }
 
-suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op)
+suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op,
+                                   const suga_op **on_error)
 {
     if (op)
         *op = NULL;
+    if (on_error)
+        *on_error = NULL;
     if (!t || !request_type || !op)
         return SUGA_E_INVALID_ARG;
-    for (uint32_t i = 0; t->skill_routes && i < t->skill_route_count; i++)
-        if (part_matches(t->skill_routes[i].request, request_type))
-            return found(t, t->skill_routes[i].op, op);
+    for (uint32_t i = 0; t->skill_routes && i < t->skill_route_count; i++) {
+        const suga_skill_route *r = &t->skill_routes[i];
+        if (part_matches(r->request, request_type))
+            return found_pair(t, r->op, r->on_error, op, on_error);
+    }
     return SUGA_E_NOT_FOUND;
 }
 
@@ -114,6 +131,17 @@ static json_t *route_json(const suga_table *t, const char *k1, const char *v1, c
     json_t *route = json_pack("{s:s, s:s, s:i, s:s?}", k1, v1, "op", id < t->op_count ? t->ops[id].name : "?", "id",
                               (int)id, "source", source);
     if (route && k2 && json_object_set_new(route, k2, json_string(v2))) {
+        json_decref(route);
+        return NULL;
+    }
+    return route;
+}
+
+/* `route` (consumed) with "on_error": the operation's name, when the route has one. */
+static json_t *with_on_error(const suga_table *t, json_t *route, uint16_t on_error)
+{
+    if (route && on_error != SUGA_NO_OP &&
+        json_object_set_new(route, "on_error", json_string(on_error < t->op_count ? t->ops[on_error].name : "?"))) {
         json_decref(route);
         return NULL;
     }
@@ -132,12 +160,15 @@ suga_status suga_describe_routes(const suga_table *t, json_t **out)
     }
     for (uint32_t i = 0; !bad && t->alexa_routes && i < t->alexa_route_count; i++) {
         const suga_alexa_route *r = &t->alexa_routes[i];
-        bad = json_array_append_new(alexa, route_json(t, "namespace", r->namespace_name, "name", r->name, r->op,
-                                                       r->source));
+        bad = json_array_append_new(alexa, with_on_error(t, route_json(t, "namespace", r->namespace_name, "name",
+                                                                        r->name, r->op, r->source),
+                                                         r->on_error));
     }
     for (uint32_t i = 0; !bad && t->skill_routes && i < t->skill_route_count; i++) {
         const suga_skill_route *r = &t->skill_routes[i];
-        bad = json_array_append_new(skill, route_json(t, "request", r->request, NULL, NULL, r->op, r->source));
+        bad = json_array_append_new(skill, with_on_error(t, route_json(t, "request", r->request, NULL, NULL, r->op,
+                                                                        r->source),
+                                                         r->on_error));
     }
     json_t *doc = bad ? NULL : json_object();
     if (!doc) {

@@ -99,7 +99,8 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
 /* End of one invocation (Lambda: after the response is posted). `billed_ms` is the invocation's
  * duration from receiving the event to posting the response. Counts it against the free tier
  * (the first one also counts the Init phase), writes the EMF line, applies unload policies and
- * saves the guard's state every 100 invocations and whenever its level changed. */
+ * saves the guard's state every 100 invocations and whenever its level changed. The request's
+ * secrets (suga_secret_add_request) are forgotten. */
 suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ctx *ctx);
 
 /* Save the guard's state and flush pending metrics (SIGTERM, process exit). */

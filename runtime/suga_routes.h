@@ -51,17 +51,20 @@ suga_status suga_route_http(const suga_table *t, const char *method, const char 
 suga_status suga_route_http_allow(const suga_table *t, const char *path, size_t path_len, char *out, size_t size);
 
 /* The operation routed to by an Alexa directive's namespace and name (most specific route
- * first). *op is set (NULL unless SUGA_OK). */
-suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op);
+ * first), and the route's on_error operation (NULL when it has none; on_error may be NULL when
+ * not wanted). *op is set (NULL unless SUGA_OK). */
+suga_status suga_route_alexa(const suga_table *t, const char *namespace_name, const char *name, const suga_op **op,
+                             const suga_op **on_error);
 
 /* The operation routed to by a custom skill request's type (request.type; an exact route before
- * "*"). *op is set (NULL unless SUGA_OK). */
-suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op);
+ * "*"), and its on_error operation, as for suga_route_alexa. */
+suga_status suga_route_alexa_skill(const suga_table *t, const char *request_type, const suga_op **op,
+                                   const suga_op **on_error);
 
 /* The routes as JSON, for suga-inspect: {"http": [{"method", "path", "op", "id", "source"}...],
- * "alexa": [{"namespace", "name", "op", "id", "source"}...], "alexa_skill": [{"request", "op",
- * "id", "source"}...]}, each list in table order (the order the lookups search). *out is a new
- * reference. */
+ * "alexa": [{"namespace", "name", "op", "id", "source", "on_error"?}...], "alexa_skill":
+ * [{"request", "op", "id", "source", "on_error"?}...]}, each list in table order (the order the
+ * lookups search). *out is a new reference. */
 suga_status suga_describe_routes(const suga_table *t, json_t **out);
 
 #ifdef __cplusplus

@@ -25,6 +25,7 @@
 
 #include "config/suga_settings.h"
 #include "logging/suga_logging.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -39,13 +40,20 @@ static const char *configured_token(const suga_ctx *ctx)
     return settings->home_assistant_token[0] ? settings->home_assistant_token : NULL;
 }
 
-/* The first non-empty string among `candidates`, else the configured token. */
+/* The first non-empty string among `candidates`, else the configured token. Every token the
+ * request carries becomes a secret of the request for the masking function, so no message about
+ * this request (Home Assistant quoting it back, say) can show one. */
 static const char *first_token(const suga_ctx *ctx, json_t *const *candidates, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        if (json_is_string(candidates[i]) && json_string_length(candidates[i]))
-            return json_string_value(candidates[i]);
-    return configured_token(ctx);
+    const char *token = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (!json_is_string(candidates[i]) || !json_string_length(candidates[i]))
+            continue;
+        suga_secret_add_request(json_string_value(candidates[i]), json_string_length(candidates[i]));
+        if (!token)
+            token = json_string_value(candidates[i]);
+    }
+    return token ? token : configured_token(ctx);
 }
 
 /* Call `op` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK with *answer
@@ -83,8 +91,9 @@ static json_t *error_event(json_t *directive, const char *type, const char *mess
     char message_id[SUGA_UUID_LEN + 1];
     if (suga_util_uuid4(message_id) != SUGA_OK)
         strcpy(message_id, "00000000-0000-4000-8000-000000000000");
-    char clean[SUGA_ERROR_MAX];
-    suga_utf8_sanitize(message, clean, sizeof clean);
+    char masked[SUGA_ERROR_MAX], clean[SUGA_ERROR_MAX]; /* the message leaves the process */
+    suga_mask_text(message, strlen(message), masked, sizeof masked, SUGA_MASK_MESSAGE);
+    suga_utf8_sanitize(masked, clean, sizeof clean);
     json_t *event = json_pack("{s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}}", "header", "namespace", "Alexa", "name",
                               "ErrorResponse", "messageId", message_id, "payloadVersion", "3", "payload", "type", type,
                               "message", clean);
@@ -257,4 +266,45 @@ suga_status alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill
         return spoken_failure(ctx, session_ended, "Sorry, Home Assistant could not handle that request.", false,
                               result);
     }
+}
+
+/* ---- answers for events that could not be run (routes: on_error) ---- */
+
+/* The ErrorResponse type for a failure's status name (lambda/events.c passes suga_status_name). */
+static const char *error_type_for_status(const char *status)
+{
+    static const struct {
+        const char *status, *type;
+    } map[] = {
+        {"budget_exhausted", "RATE_LIMIT_EXCEEDED"}, /* the free-tier guard refused it */
+        {"unavailable", "ENDPOINT_UNREACHABLE"},     /* Home Assistant, a module or the settings are out of reach */
+        {"invalid_arg", "INVALID_DIRECTIVE"},
+        {"not_found", "INVALID_DIRECTIVE"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(status, map[i].status))
+            return map[i].type;
+    return "INTERNAL_ERROR";
+}
+
+suga_status alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)
+{
+    json_t *directive = json_object_get(args->event, "directive");
+    return suga_util_result(ctx, "alexa.error_response",
+                            error_event(json_is_object(directive) ? directive : NULL,
+                                        error_type_for_status(args->status.ptr), args->message.ptr),
+                            result);
+}
+
+suga_status alexa_skill_error_speech(suga_ctx *ctx, const suga_args_alexa_skill_error_speech *args, json_t **result)
+{
+    const char *type = json_string_value(json_object_get(json_object_get(args->event, "request"), "type"));
+    bool session_ended = type && !strcmp(type, "SessionEndedRequest");
+    const char *status = args->status.ptr;
+    const char *speech = !strcmp(status, "budget_exhausted")
+                             ? "This skill has used up its budget for the month. Please try again next month."
+                         : !strcmp(status, "unavailable")
+                             ? "Home Assistant is not reachable right now. Please try again in a moment."
+                             : "Sorry, something went wrong while handling that request.";
+    return spoken_failure(ctx, session_ended, speech, false, result);
 }

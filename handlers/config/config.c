@@ -218,6 +218,15 @@ suga_status config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t *
                          args->type);
     const char *text = NULL;
     setting_source src = lookup(name, &text);
+    if (suga_is_secret_name(name)) { /* whoever may invoke the function must not read its credentials */
+        if (src == SOURCE_UNSET && args->has_default_value && args->default_value && !json_is_null(args->default_value))
+            src = SOURCE_DEFAULT;
+        return suga_util_result(ctx, "config.get",
+                                json_pack("{s:s, s:b, s:b, s:s}", "name", name, "secret", 1, "set",
+                                          src == SOURCE_OVERRIDE || src == SOURCE_ENVIRONMENT, "source",
+                                          source_names[src]),
+                                result);
+    }
     json_t *value = NULL;
     suga_status st = SUGA_OK;
     if (src != SOURCE_UNSET) {
@@ -301,6 +310,15 @@ static json_t *shown_previous(const char *name, json_t *previous)
     return json_deep_copy(previous);
 }
 
+/* The masking function's slot of an override of a secret-named setting: its own, so the
+ * environment's value (remembered under the bare name) stays masked too. NULL text forgets it. */
+static suga_status secret_slot(const char *name, const char *text)
+{
+    char slot[160];
+    snprintf(slot, sizeof slot, "override:%s", name);
+    return suga_secret_set(slot, text, text ? strlen(text) : 0);
+}
+
 /* Everything that can fail happens before the override is touched, so a failed set changes nothing. */
 suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
 {
@@ -323,6 +341,12 @@ suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t *
         json_decref(out);
         return suga_fail(ctx, SUGA_E_NOMEM, "config.set: out of memory storing %s", name);
     }
+    /* an override of a secret is a secret of the process from now on: masked wherever it shows */
+    if (suga_is_secret_name(name) && secret_slot(name, text) != SUGA_OK) {
+        free_override(&fresh);
+        json_decref(out);
+        return suga_fail(ctx, SUGA_E_NOMEM, "config.set: cannot remember %s as a secret to mask", name);
+    }
     if (existing) {
         fresh.name = existing->name;
         existing->name = NULL;
@@ -343,6 +367,8 @@ suga_status config_unset(suga_ctx *ctx, const suga_args_config_unset *args, json
     if (!out)
         return suga_fail(ctx, SUGA_E_NOMEM, "config.unset: out of memory building the result");
     if (o) { /* order does not matter: config.list sorts */
+        if (suga_is_secret_name(name))
+            secret_slot(name, NULL); /* forgetting cannot fail */
         free_override(o);
         *o = overrides.items[--overrides.count];
     }

@@ -8,6 +8,7 @@
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
 #include "logging/suga_logging.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -253,7 +254,9 @@ static suga_status load_store_settings(suga_settings *s, suga_ctx *ctx)
     return SUGA_OK;
 }
 
-/* Fetch every parameter into `fetched`; the first failure ends it (the others would fail alike). */
+/* Fetch every parameter into `fetched`; the first failure ends it (the others would fail alike).
+ * The value of a secret-named parameter (the token) becomes a secret of the process at once, so
+ * it is masked in every message from here on, whatever later check quotes it. */
 static suga_status fetch(suga_settings *s, suga_ctx *ctx)
 {
     for (size_t i = 0; i < SUGA_SETTINGS_PARAMETERS; i++) {
@@ -262,6 +265,12 @@ static suga_status fetch(suga_settings *s, suga_ctx *ctx)
                                                   &p->version);
         if (st != SUGA_OK)
             return st;
+        if (suga_is_secret_name(stored[i].name)) {
+            char slot[sizeof STORE_SOURCE + SUGA_SETTINGS_NAME_SIZE];
+            snprintf(slot, sizeof slot, STORE_SOURCE "%s", p->name);
+            if (suga_secret_set(slot, p->found ? fetched[i] : NULL, p->found ? strlen(fetched[i]) : 0) != SUGA_OK)
+                return suga_fail(ctx, SUGA_E_NOMEM, "Parameter Store: cannot remember %s as a secret to mask", p->name);
+        }
     }
     return SUGA_OK;
 }
@@ -308,8 +317,18 @@ static bool same_values(const suga_settings *a, const suga_settings *b)
            a->ssm_port == b->ssm_port;
 }
 
-/* Put fresh in force. A changed LOG_LEVEL (from Parameter Store, say) applies to the log at once:
- * logging read the variable itself at start-up. */
+/* The log level the settings ask for: LOG_LEVEL when set, else debug with DEBUG_MODE (what users
+ * of Home Assistant's forwarder script expect of DEBUG=true), else info. */
+static suga_log_level wanted_level(const suga_settings *s)
+{
+    suga_log_level level = SUGA_LOG_INFO;
+    if (s->log_level[0] && parse_log_level(s->log_level, &level))
+        return level;
+    return s->debug_mode ? SUGA_LOG_DEBUG : SUGA_LOG_INFO;
+}
+
+/* Put fresh in force. A changed LOG_LEVEL or DEBUG_MODE (from Parameter Store, say) applies to the
+ * log at once: logging read LOG_LEVEL itself at start-up, and knows nothing of DEBUG_MODE. */
 static void commit(suga_settings *fresh, bool *changed)
 {
     bool differ = !same_values(fresh, &current);
@@ -318,10 +337,8 @@ static void commit(suga_settings *fresh, bool *changed)
     bool completes = fresh->fetched_at_ms && !current.fetched_at_ms &&
                      !strcmp(fresh->ssm_parameter_prefix, current.ssm_parameter_prefix);
     fresh->version = current.version + (differ && !completes);
-    suga_log_level level = SUGA_LOG_INFO; /* what an unset LOG_LEVEL means */
-    if (strcmp(fresh->log_level, current.log_level) &&
-        (!fresh->log_level[0] || parse_log_level(fresh->log_level, &level)))
-        suga_log_set_level(level);
+    if (wanted_level(fresh) != wanted_level(&current) || strcmp(fresh->log_level, current.log_level))
+        suga_log_set_level(wanted_level(fresh));
     current = *fresh;
     memset(fresh, 0, sizeof *fresh); /* the token does not linger on the caller's stack */
     if (changed)
@@ -342,6 +359,8 @@ suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
         fresh.version = 1;
         current = fresh;
         loaded = true;
+        if (!current.log_level[0] && current.debug_mode) /* LOG_LEVEL, when set, logging read itself */
+            suga_log_set_level(SUGA_LOG_DEBUG);
     }
     *out = &current;
     return SUGA_OK;

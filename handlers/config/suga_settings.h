@@ -7,7 +7,8 @@
  *   HOME_ASSISTANT_URL         alias BASE_URL                 http(s) URL with a host; optional
  *   HOME_ASSISTANT_TOKEN       alias LONG_LIVED_ACCESS_TOKEN  optional; never logged or shown
  *   HOME_ASSISTANT_VERIFY_SSL  alias NOT_VERIFY_SSL (inverted) bool, default true
- *   DEBUG_MODE                 alias DEBUG                    bool, default false
+ *   DEBUG_MODE                 alias DEBUG                    bool, default false: debug logging
+ *                                                             unless LOG_LEVEL is set
  *   LOG_LEVEL                                                 debug | info | warning | error
  *   SUGA_SSM_PARAMETER_PREFIX                                 where Parameter Store settings live
  *   SUGA_SSM_TTL_SECONDS                                      0..86400, default 300

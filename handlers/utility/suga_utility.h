@@ -40,10 +40,11 @@ bool suga_util_utf8_valid(const char *s, size_t len);
  * SUGA_E_INVALID_ARG when v cannot be encoded (a reference cycle). */
 suga_status suga_util_json_size(const json_t *v, size_t *out);
 
-/* A string for messages: `text` (len bytes, any bytes) in double quotes with JSON-style escapes,
- * bytes that are not UTF-8 shown as \xNN, cut (UTF-8-safe) after at most `max` bytes of the
- * original or when `out` is full, and then followed by "...". The result is valid UTF-8 and
- * NUL-terminated. SUGA_E_INVALID_ARG when size < 6 (room for `""...` and the NUL). */
+/* A string for messages: `text` (len bytes, any bytes) through the masking function (suga_mask.h)
+ * first, so that a cut never leaves the start of a secret, then in double quotes with JSON-style
+ * escapes, bytes that are not UTF-8 shown as \xNN, cut (UTF-8-safe) after at most `max` bytes or
+ * when `out` is full, and then followed by "...". The result is valid UTF-8 and NUL-terminated.
+ * SUGA_E_INVALID_ARG when size < 6 (room for `""...` and the NUL). */
 suga_status suga_util_quote(const char *text, size_t len, size_t max, char *out, size_t size);
 
 /* Hand a freshly built result to the caller: *result = built when it is non-NULL, else an

@@ -1,10 +1,12 @@
 /* util.c: the utility C API (suga_utility.h) that the other handler modules build on. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include "suga_mask.h"
 #include "utility/suga_utility.h"
 
 suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1])
@@ -171,11 +173,28 @@ static size_t quote_char(const unsigned char *s, size_t avail, char piece[8])
     return n;
 }
 
+/* The quote of text that has already been through the masking function. */
+static suga_status quote_masked(const char *text, size_t len, size_t max, char *out, size_t size);
+
 suga_status suga_util_quote(const char *text, size_t len, size_t max, char *out, size_t size)
 {
-    static const char ellipsis[] = "\"...";
-    if (!out || size < sizeof ellipsis + 1 || (!text && len))
+    if (!out || size < sizeof "\"...\"" || (!text && len))
         return SUGA_E_INVALID_ARG;
+    /* masked before it is cut: a cut would leave the start of a secret that no rule then knows */
+    char *masked = NULL;
+    size_t masked_len = 0;
+    if (suga_mask_string(text ? text : "", len, SUGA_MASK_MESSAGE, &masked, &masked_len, NULL) != SUGA_OK) {
+        snprintf(out, size, "(not shown)");
+        return SUGA_OK;
+    }
+    suga_status st = quote_masked(masked, masked_len, max, out, size);
+    free(masked);
+    return st;
+}
+
+static suga_status quote_masked(const char *text, size_t len, size_t max, char *out, size_t size)
+{
+    static const char ellipsis[] = "\"...";
     const unsigned char *u = (const unsigned char *)text;
     size_t limit, i = 0, o = 0;
     suga_util_utf8_cut(text, len, max, &limit);

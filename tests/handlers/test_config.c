@@ -111,18 +111,51 @@ Test(config, secret_values_never_appear_in_errors)
 {
     suga_ctx ctx;
     setenv("SUGA_T_API_TOKEN", "s3cr3t-value", 1);
-    call_fails(&ctx, "config.get", "{\"name\": \"SUGA_T_API_TOKEN\", \"type\": \"int\"}", SUGA_E_HANDLER);
-    cr_assert(strstr(ctx.error, "SUGA_T_API_TOKEN"), "%s", ctx.error);
-    cr_assert(strstr(ctx.error, "is not an int"), "%s", ctx.error);
-    cr_assert_null(strstr(ctx.error, "s3cr3t"), "secret leaked: %s", ctx.error);
-    /* the C API hides it too */
+    /* the C API, which modules read their settings with, never quotes a secret's value */
     int64_t v;
     cr_assert_eq(suga_config_get_int("SUGA_T_API_TOKEN", 1, 0, 10, &v, &ctx), SUGA_E_HANDLER);
     cr_assert(strstr(ctx.error, "SUGA_T_API_TOKEN"), "%s", ctx.error);
+    cr_assert(strstr(ctx.error, "is not an int"), "%s", ctx.error);
     cr_assert_null(strstr(ctx.error, "s3cr3t"), "secret leaked: %s", ctx.error);
-    /* while reading it as a string still works: config is where secrets come from */
+}
+
+/* Anyone allowed to invoke the function may call config.get: the role's credentials and the
+ * tokens must not be readable through it. */
+Test(config, get_of_a_secret_says_only_whether_it_is_set)
+{
+    const char *names[] = {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HOME_ASSISTANT_TOKEN",
+                           "LONG_LIVED_ACCESS_TOKEN", "AWS_ACCESS_KEY_ID"};
+    char args[160], want[256];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        setenv(names[i], "K", 1);
+        for (int typed = 0; typed < 2; typed++) {
+            snprintf(args, sizeof args, "{\"name\": \"%s\"%s}", names[i], typed ? ", \"type\": \"int\"" : "");
+            snprintf(want, sizeof want, "{\"name\": \"%s\", \"secret\": true, \"set\": true, \"source\": \"environment\"}",
+                     names[i]);
+            assert_json(call_ok("config.get", args), want);
+        }
+    }
+    json_decref(call_ok("config.set", "{\"name\": \"SUGA_T_API_TOKEN\", \"value\": \"override-secret-1\"}"));
     assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_API_TOKEN\"}"),
-                "{\"name\": \"SUGA_T_API_TOKEN\", \"value\": \"s3cr3t-value\", \"source\": \"environment\"}");
+                "{\"name\": \"SUGA_T_API_TOKEN\", \"secret\": true, \"set\": true, \"source\": \"override\"}");
+    assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"default_value\": \"d\"}"),
+                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"secret\": true, \"set\": false, \"source\": \"default\"}");
+    assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_UNSET_TOKEN\"}"),
+                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"secret\": true, \"set\": false, \"source\": \"unset\"}");
+}
+
+/* A secret set as an override is masked wherever it would show afterwards, and forgotten
+ * (as an override's value) when the override is removed. */
+Test(config, an_overridden_secret_is_masked_everywhere)
+{
+    json_decref(call_ok("config.set", "{\"name\": \"SUGA_T_PASSWORD\", \"value\": \"override-pass-123\"}"));
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    suga_fail(&ctx, SUGA_E_HANDLER, "the server echoed override-pass-123");
+    cr_assert_str_eq(ctx.error, "the server echoed ***");
+    json_decref(call_ok("config.unset", "{\"name\": \"SUGA_T_PASSWORD\"}"));
+    suga_fail(&ctx, SUGA_E_HANDLER, "the server echoed override-pass-123");
+    cr_assert_str_eq(ctx.error, "the server echoed override-pass-123");
 }
 
 Test(config, default_must_have_the_type)

@@ -6,6 +6,7 @@
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
 #include "handler_test.h"
+#include "logging/suga_logging.h"
 
 static const char *const vars[] = {"HOME_ASSISTANT_URL", "BASE_URL", "HOME_ASSISTANT_TOKEN",
                                    "LONG_LIVED_ACCESS_TOKEN", "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL",
@@ -247,4 +248,39 @@ Test(settings, parameter_names_are_percent_encoded)
     cr_expect_str_eq(out, "");
     cr_expect_eq(suga_parameter_store_encode("/ab", out, 6), SUGA_OK);
     cr_expect_eq(suga_parameter_store_encode(NULL, out, sizeof out), SUGA_E_INVALID_ARG);
+}
+
+/* DEBUG_MODE (alias DEBUG, the forwarder script's variable) means debug logging, unless LOG_LEVEL
+ * says otherwise; a reload that turns it on or off changes the level at once. */
+Test(settings, debug_mode_means_debug_logging_unless_log_level_is_set)
+{
+    suga_log_level level;
+    setenv("DEBUG", "1", 1);
+    suga_log_reset();
+    json_decref(call_ok("config.settings", NULL));
+    cr_assert_eq(suga_log_get_level(&level), SUGA_OK);
+    cr_expect_eq(level, SUGA_LOG_DEBUG, "DEBUG=1 alone: debug");
+
+    clean();
+    setenv("DEBUG_MODE", "true", 1);
+    setenv("LOG_LEVEL", "warning", 1);
+    suga_log_reset();
+    json_decref(call_ok("config.settings", NULL));
+    suga_log_get_level(&level);
+    cr_expect_eq(level, SUGA_LOG_WARNING, "an explicit LOG_LEVEL wins");
+
+    clean();
+    suga_log_reset();
+    json_decref(call_ok("config.settings", NULL));
+    suga_log_get_level(&level);
+    cr_expect_eq(level, SUGA_LOG_INFO);
+    json_decref(call_ok("config.set", "{\"name\": \"DEBUG_MODE\", \"value\": true}"));
+    json_decref(call_ok("config.reload", NULL));
+    suga_log_get_level(&level);
+    cr_expect_eq(level, SUGA_LOG_DEBUG, "turned on by a reload");
+    json_decref(call_ok("config.unset", "{\"name\": \"DEBUG_MODE\"}"));
+    json_decref(call_ok("config.reload", NULL));
+    suga_log_get_level(&level);
+    cr_expect_eq(level, SUGA_LOG_INFO, "and off again");
+    suga_log_reset();
 }

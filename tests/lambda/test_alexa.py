@@ -9,6 +9,7 @@ alexa.custom_skill, forwarded to the fake Home Assistant's Alexa integration and
 import json
 import os
 import sys
+import tempfile
 import time
 import unittest
 import uuid
@@ -18,6 +19,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import test_bootstrap  # noqa: E402
 from fake_home_assistant import ALEXA_TOKEN, LONG_LIVED_TOKEN, FakeHomeAssistant  # noqa: E402
+
+test_bootstrap.KNOWN_SECRETS.add("wrong-token-MARKER")
 
 
 def directive(namespace, name, endpoint_id=None, token=ALEXA_TOKEN, payload=None, correlation="corr-1"):
@@ -199,15 +202,124 @@ class CustomSkill(WithHomeAssistant):
             response = self.answer(box, skill_request("IntentRequest", "TemperatureIntent", token=None))
             self.assertIn("degrees outside", response["outputSpeech"]["text"])
 
-    def test_malformed_requests_are_function_errors(self):
+    def test_malformed_requests_are_spoken_and_never_forwarded(self):
         with test_bootstrap.Sandbox(self.env) as box:
             event = skill_request("IntentRequest", "TemperatureIntent")
             del event["request"]["requestId"]
-            rec = box.call(event)
-            self.assertEqual(rec["outcome"], "error", rec)
-            self.assertEqual(rec["body"]["errorType"], "InvalidArgument")
-            self.assertIn("request.requestId must be a string", rec["body"]["errorMessage"])
+            response = self.answer(box, event)
+            self.assertIn("something went wrong", response["outputSpeech"]["text"])
             self.assertEqual(self.ha.requests(path="/api/alexa"), [], "nothing malformed is forwarded")
+            failed = [r for r in box.log_records() if r.get("message") == "request failed"]
+            self.assertIn("request.requestId must be a string", failed[-1]["error"])
+
+
+PLAIN_TOKEN = "plain-token-0123456789-MARKER"  # not shaped like a secret: only known by value
+test_bootstrap.KNOWN_SECRETS.add(PLAIN_TOKEN)
+
+
+class SecretsNeverLeave(unittest.TestCase):
+    """The reproductions of the hardening review: each must give the safe result. (Every Sandbox
+    also checks on exit that no secret it was given appears in any output.)"""
+
+    def setUp(self):
+        self.ha = FakeHomeAssistant(tokens=[PLAIN_TOKEN, ALEXA_TOKEN]).__enter__()
+        self.env = {"HOME_ASSISTANT_URL": self.ha.url, "HOME_ASSISTANT_TOKEN": PLAIN_TOKEN}
+
+    def tearDown(self):
+        self.ha.__exit__(None, None, None)
+
+    def test_config_get_never_returns_a_secret(self):
+        with test_bootstrap.Sandbox(dict(self.env, LONG_LIVED_ACCESS_TOKEN=PLAIN_TOKEN)) as box:
+            for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "HOME_ASSISTANT_TOKEN",
+                         "LONG_LIVED_ACCESS_TOKEN"]:
+                rec = box.call({"op": "config.get", "args": {"name": name}})
+                self.assertEqual(rec["body"], {"name": name, "secret": True, "set": True, "source": "environment"})
+
+    def test_home_assistant_quoting_the_token_in_an_error_body(self):
+        body = json.dumps({"message": f"proxy: Authorization: Bearer {PLAIN_TOKEN} refused; token={PLAIN_TOKEN}; "
+                                      f"raw {PLAIN_TOKEN}"})
+        self.ha.faults(error=500, content_type="application/json", body=body)
+        with test_bootstrap.Sandbox(self.env) as box:
+            rec = box.call({"op": "homeassistant.get_state", "args": {"entity_id": "light.kitchen"}}, timeout_ms=8000)
+            self.assertEqual(rec["body"]["errorType"], "Unavailable", rec)
+            self.assertIn("Home Assistant answered 500", rec["body"]["errorMessage"])
+            self.assertIn("Bearer ***", rec["body"]["errorMessage"])
+            event = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen", token=PLAIN_TOKEN),
+                             timeout_ms=8000)["body"]["event"]
+            self.assertEqual(event["payload"]["type"], "ENDPOINT_UNREACHABLE")
+            self.assertIn("raw ***", event["payload"]["message"])
+            rec = box.call(skill_request("IntentRequest", "TemperatureIntent", token=PLAIN_TOKEN), timeout_ms=8000)
+            self.assertIn("not reachable", rec["body"]["response"]["outputSpeech"]["text"])
+            warnings = [r["message"] for r in box.log_records() if r["level"] in ("warning", "error")]
+            self.assertTrue(any("raw ***" in m for m in warnings), warnings)
+
+    def test_a_rejected_url_is_quoted_without_userinfo_or_query(self):
+        for url, shown in [("https://admin:pw-0123456789@ha.example.com", "https://***@ha.example.com"),
+                           ("https://ha.example.com/?access_token=0123456789abcdef", "https://ha.example.com/?***")]:
+            with test_bootstrap.Sandbox({"HOME_ASSISTANT_URL": url}) as box:
+                self.assertEqual(box.runtime.wait(10), 1)
+                message = box.emulator.init_error()["body"]["errorMessage"]
+                self.assertIn(shown, message)
+                self.assertNotIn("0123456789", message + json.dumps(box.log_records()))
+
+
+def guard_state_at(percent_of_requests):
+    """A guard state file's text for this month with the requests at that share of the free tier."""
+    month = time.strftime("%Y-%m", time.gmtime())
+    return json.dumps({"format": "suga-guard-state", "version": 1, "month": month,
+                       "requests": int(1_000_000 * percent_of_requests / 100), "mb_ms": 0, "shed": 0, "blocked": 0})
+
+
+class AlwaysAnAlexaAnswer(WithHomeAssistant):
+    """Whatever stops a directive or a custom skill request, Alexa gets an Alexa answer (an
+    ErrorResponse, or speech) and never a Lambda function error."""
+
+    def error_response(self, box, event):
+        rec = box.call(event, timeout_ms=8000)
+        self.assertEqual(rec["outcome"], "response", rec)
+        answer = rec["body"]["event"]
+        self.assertEqual(answer["header"]["name"], "ErrorResponse", answer)
+        self.assertEqual(answer["header"]["namespace"], "Alexa")
+        self.assertEqual(answer["header"]["payloadVersion"], "3")
+        uuid.UUID(answer["header"]["messageId"])  # a fresh one
+        return answer
+
+    def test_a_directive_without_a_usable_header_is_an_invalid_directive(self):
+        with test_bootstrap.Sandbox(self.env) as box:
+            for event in [{"directive": {}}, {"directive": "TurnOn"}, {"directive": None}, {"directive": []},
+                          {"directive": {"header": "x"}}, {"directive": {"header": {"name": "TurnOn"}}},
+                          {"directive": {"header": {"namespace": 7, "name": "TurnOn"}}}]:
+                answer = self.error_response(box, event)
+                self.assertEqual(answer["payload"]["type"], "INVALID_DIRECTIVE", event)
+                self.assertNotIn("correlationToken", answer["header"])
+            kept = {"directive": {"header": {"name": "TurnOn", "messageId": "m-2", "correlationToken": "corr-9"},
+                                  "endpoint": {"endpointId": "light#kitchen"}}}
+            answer = self.error_response(box, kept)
+            self.assertEqual(answer["payload"]["type"], "INVALID_DIRECTIVE")
+            self.assertEqual(answer["header"]["correlationToken"], "corr-9", "kept when present")
+            self.assertEqual(answer["endpoint"]["endpointId"], "light#kitchen")
+            self.assertEqual(self.ha.requests(path="/api/alexa/smart_home"), [], "nothing malformed is forwarded")
+
+    def test_the_guard_refusing_is_rate_limit_exceeded_or_spoken(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "guard.json")
+            with open(state, "w") as f:
+                f.write(guard_state_at(96))  # past block_percent (95)
+            with test_bootstrap.Sandbox(dict(self.env, SUGA_GUARD_STATE_FILE=state)) as box:
+                answer = self.error_response(box, directive("Alexa.PowerController", "TurnOn", "light#kitchen"))
+                self.assertEqual(answer["payload"]["type"], "RATE_LIMIT_EXCEEDED")
+                self.assertEqual(answer["header"]["correlationToken"], "corr-1")
+                self.assertEqual(answer["endpoint"]["endpointId"], "light#kitchen")
+                rec = box.call(skill_request("IntentRequest", "TemperatureIntent"))
+                self.assertEqual(rec["outcome"], "response", rec)
+                self.assertIn("used up its budget for the month", rec["body"]["response"]["outputSpeech"]["text"])
+                rec = box.call(skill_request("SessionEndedRequest"))
+                self.assertEqual(rec["body"], {"version": "1.0", "response": {}})
+                rec = box.call(test_bootstrap.Routing.http_event("GET", "/health"))
+                self.assertEqual(rec["body"]["statusCode"], 429, "HTTP events keep 429")
+                rec = box.call({"op": "debug.health"})
+                self.assertEqual(rec["body"]["errorType"], "BudgetExhausted", "a direct request stays a function error")
+                self.assertEqual(self.ha.requests(), [], "nothing reached Home Assistant")
 
 
 if __name__ == "__main__":

@@ -19,20 +19,54 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from fake_home_assistant import ALEXA_TOKEN, LONG_LIVED_TOKEN  # noqa: E402
 from lambda_emulator import Emulator  # noqa: E402
 
 BOOTSTRAP = None
 MODULE_DIR = None  # None: --packaged
 
+# Recognisable credentials every bootstrap runs with, as Lambda gives every function its role's:
+# no log line, error or answer of any suite may ever contain one (Sandbox checks on exit).
+AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "ASIA0SUGA0TEST0KEYID0",
+                   "AWS_SECRET_ACCESS_KEY": "suga-e2e-secret-access-key/0123456789abcdefMARKER",
+                   "AWS_SESSION_TOKEN": "suga-e2e-session-token+0123456789abcdefMARKER=="}
+# More secrets the suites use (the fake Home Assistant's tokens; a suite may add its own): checked
+# the same way.
+KNOWN_SECRETS = {ALEXA_TOKEN, LONG_LIVED_TOKEN}
+SECRET_WORDS = ("token", "secret", "password", "passwd", "authorization", "api_key", "apikey", "api-key",
+                "access_key", "credential", "private_key", "private-key", "session", "bearer", "cookie",
+                "passphrase")  # runtime/mask.c's list
+
+
+def secret_values(env):
+    """The secrets of an environment: the values of secret-looking names, as the runtime sees them,
+    with the suites' own tokens; only those long enough to be told from ordinary text."""
+    values = {v for k, v in env.items() if any(w in k.lower() for w in SECRET_WORDS)} | KNOWN_SECRETS
+    return {v for v in values if len(v) >= 8 and not v.isdigit()}
+
+
+def without_echoed_scope(answer, event_text):
+    """The answer without event.endpoint.scope when its token is one the event itself carried:
+    Home Assistant's Alexa integration hands a directive's endpoint (with its scope) back to
+    Alexa, as the Smart Home protocol has it. Nothing else may carry a token."""
+    scope = ((answer or {}).get("event") or {}).get("endpoint", {}).get("scope") if isinstance(answer, dict) else None
+    if not isinstance(scope, dict) or not isinstance(event_text, str) or str(scope.get("token")) not in event_text:
+        return answer
+    answer = json.loads(json.dumps(answer))
+    del answer["event"]["endpoint"]["scope"]
+    return answer
+
 
 class Sandbox:
-    """An emulator with one bootstrap running against it; its stderr (the log) is captured."""
+    """An emulator with one bootstrap running against it; its stderr (the log) is captured. On exit
+    it checks that no secret the bootstrap was given left it: not in a log line, a metrics line,
+    a response, an error, or an init error."""
 
     def __init__(self, extra_env=None):
         self.emulator = Emulator()
         self.log = tempfile.TemporaryFile()
         self.metrics = tempfile.TemporaryFile()
-        self.extra_env = {"LOG_LEVEL": "info", "SUGA_GUARD_STATE_FILE": ""}
+        self.extra_env = {"LOG_LEVEL": "info", "SUGA_GUARD_STATE_FILE": "", **AWS_CREDENTIALS}
         if MODULE_DIR:
             self.extra_env["SUGA_MODULE_DIR"] = MODULE_DIR
         self.extra_env.update(extra_env or {})
@@ -47,6 +81,8 @@ class Sandbox:
         self.emulator.__exit__(*exc)  # stops the bootstrap
         self.log.seek(0)
         log = self.log.read().decode(errors="replace")
+        self.metrics.seek(0)
+        metrics = self.metrics.read().decode(errors="replace")
         self.log.close()
         self.metrics.close()
         # in the sanitizer build the bootstrap is instrumented too: its reports land in its own
@@ -54,6 +90,21 @@ class Sandbox:
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
             if marker in log and exc[0] is None:
                 raise AssertionError(f"sanitizer report from the bootstrap:\n{log[-4000:]}")
+        if exc[0] is None:
+            self.check_no_secret_left(log, metrics)
+
+    def check_no_secret_left(self, log, metrics):
+        outputs = {"the log": log, "the metrics": metrics,
+                   "the init error": json.dumps(self.emulator.init_error())}
+        for record in self.emulator.records():
+            for key in ("body", "late"):
+                answer = without_echoed_scope(record.get(key), record.get("event"))
+                outputs[f"the {key} of invocation {record['request_id']}"] = json.dumps(answer)
+        for secret in secret_values(self.extra_env):
+            escaped = json.dumps(secret)[1:-1]  # as it would appear inside JSON text
+            for where, text in outputs.items():
+                if secret in text or escaped in text:
+                    raise AssertionError(f"a secret left the process in {where}: {secret[:6]}...")
 
     def call(self, event, timeout_ms=3000):
         request_id = self.emulator.invoke(event, timeout_ms=timeout_ms)
@@ -165,6 +216,7 @@ class Routing(unittest.TestCase):
             wrong = box.call(self.http_event("POST", "/health"))["body"]
             self.assertEqual(wrong["statusCode"], 405)
             self.assertEqual(wrong["headers"]["allow"], "GET")
+            self.assertEqual(json.loads(wrong["body"])["error"]["status"], "method_not_allowed")
             rest = {"httpMethod": "GET", "path": "/health", "requestContext": {"stage": "prod"}}
             self.assertEqual(box.call(rest)["body"]["statusCode"], 200, "API Gateway REST (1.0) events too")
 

@@ -159,6 +159,28 @@ class ParameterStore(unittest.TestCase):
         with test_bootstrap.Sandbox(self.env()) as box:
             self.assert_invalid_configuration(self.op(box, "debug.health"), "is its layer added to the function?")
 
+    def test_a_failed_first_fetch_is_answered_in_the_events_own_shape(self):
+        """Until the deployment's settings are in, nothing runs, but Alexa still gets an Alexa
+        answer and an HTTP caller an HTTP one; only a direct request gets the function error."""
+        from test_alexa import directive, skill_request  # noqa: E402 (a sibling suite's builders)
+        self.ssm.stop()  # no extension layer: nothing listens on the port
+        with test_bootstrap.Sandbox(self.env()) as box:
+            rec = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen"), timeout_ms=8000)
+            self.assertEqual(rec["outcome"], "response", rec)
+            answer = rec["body"]["event"]
+            self.assertEqual((answer["header"]["name"], answer["payload"]["type"]),
+                             ("ErrorResponse", "ENDPOINT_UNREACHABLE"))
+            self.assertEqual(answer["header"]["correlationToken"], "corr-1")
+            self.assertEqual(answer["endpoint"]["endpointId"], "light#kitchen")
+            self.assertIn("is its layer added to the function?", answer["payload"]["message"])
+            rec = box.call(skill_request("IntentRequest", "TemperatureIntent"), timeout_ms=8000)
+            self.assertIn("not reachable", rec["body"]["response"]["outputSpeech"]["text"])
+            rec = box.call(test_bootstrap.Routing.http_event("GET", "/health"), timeout_ms=8000)
+            self.assertEqual(rec["body"]["statusCode"], 503)
+            self.assertEqual(json.loads(rec["body"]["body"])["error"]["status"], "unavailable")
+            self.assert_invalid_configuration(self.op(box, "debug.health"), "is its layer added to the function?")
+            self.assertEqual(self.ha.requests(), [])
+
     def test_an_invalid_value_names_the_parameter_until_it_is_fixed(self):
         self.put_home_assistant(url="ftp://x")
         with test_bootstrap.Sandbox(self.env()) as box:

@@ -243,7 +243,7 @@ Test(dispatch, call_by_id_and_fast_path)
                  "the fast path is a direct call: no lookup, no counters, no module check");
     json_decref(result);
     cr_expect_eq(suga_table_call_id(&golden_main_table, &ctx, SUGA_OP__COUNT, &args, &result), SUGA_E_NOT_FOUND);
-    cr_expect_str_eq(ctx.error, "no operation with id 4 (this table has 4)");
+    cr_expect_str_eq(ctx.error, "no operation with id 5 (this table has 5)");
 }
 
 Test(table, descriptors_carry_the_spec)

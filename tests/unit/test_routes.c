@@ -47,7 +47,7 @@ static int http(const char *method, const char *path)
 static int alexa(const char *namespace_name, const char *name)
 {
     const suga_op *op = (const suga_op *)1;
-    suga_status st = suga_route_alexa(T, namespace_name, name, &op);
+    suga_status st = suga_route_alexa(T, namespace_name, name, &op, NULL);
     if (st == SUGA_OK)
         return op->id;
     cr_expect_null(op);
@@ -57,7 +57,7 @@ static int alexa(const char *namespace_name, const char *name)
 static int skill(const char *request_type)
 {
     const suga_op *op = (const suga_op *)1;
-    suga_status st = suga_route_alexa_skill(T, request_type, &op);
+    suga_status st = suga_route_alexa_skill(T, request_type, &op, NULL);
     if (st == SUGA_OK)
         return op->id;
     cr_expect_null(op);
@@ -76,7 +76,7 @@ Test(routes, generated_table_is_sorted_and_resolved)
     cr_expect_str_eq(T->http_routes[0].method, "DELETE");
     cr_expect_str_eq(T->http_routes[0].path, "/cache/entry_1.v2-x");
     cr_expect_eq(T->http_routes[0].op, SUGA_OP_SAMPLE_CACHED);
-    cr_expect_str_eq(T->http_routes[0].source, "spec/remote.yaml:29:7");
+    cr_expect_str_eq(T->http_routes[0].source, "spec/remote.yaml:35:7");
     /* exact first, then (namespace, *), then (*, *) */
     int last_rank = 0;
     for (uint32_t i = 0; i < T->alexa_route_count; i++) {
@@ -86,7 +86,7 @@ Test(routes, generated_table_is_sorted_and_resolved)
         last_rank = rank;
     }
     cr_expect_str_eq(T->alexa_routes[5].namespace_name, "*");
-    cr_expect_str_eq(T->alexa_routes[5].source, "spec/remote.yaml:34:7");
+    cr_expect_str_eq(T->alexa_routes[5].source, "spec/remote.yaml:40:7");
 }
 
 Test(routes, every_route_round_trips)
@@ -220,10 +220,10 @@ Test(routes, skill_request_types_exact_before_wildcard)
     suga_table t = golden_main_table;
     t.skill_route_count = 2; /* without the wildcard */
     const suga_op *op = (const suga_op *)1;
-    cr_expect_eq(suga_route_alexa_skill(&t, "IntentRequest", &op), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa_skill(&t, "IntentRequest", &op, NULL), SUGA_E_NOT_FOUND);
     cr_expect_null(op);
-    cr_expect_eq(suga_route_alexa_skill(NULL, "IntentRequest", &op), SUGA_E_INVALID_ARG);
-    cr_expect_eq(suga_route_alexa_skill(T, NULL, &op), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa_skill(NULL, "IntentRequest", &op, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa_skill(T, NULL, &op, NULL), SUGA_E_INVALID_ARG);
 }
 
 Test(routes, alexa_without_catch_all)
@@ -232,12 +232,12 @@ Test(routes, alexa_without_catch_all)
     suga_table t = golden_main_table;
     t.alexa_route_count = 5;
     const suga_op *op = (const suga_op *)1;
-    cr_expect_eq(suga_route_alexa(&t, "Alexa", "Discover", &op), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa(&t, "Alexa", "Discover", &op, NULL), SUGA_E_NOT_FOUND);
     cr_expect_null(op);
-    cr_expect_eq(suga_route_alexa(&t, "Alexa.Discovery", "Anything", &op), SUGA_OK);
+    cr_expect_eq(suga_route_alexa(&t, "Alexa.Discovery", "Anything", &op, NULL), SUGA_OK);
     cr_expect_eq(op->id, SUGA_OP_SAMPLE_CACHED);
     /* only the namespace wildcard of the same namespace applies */
-    cr_expect_eq(suga_route_alexa(&t, "Alexa.PowerControllerX", "TurnOn", &op), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa(&t, "Alexa.PowerControllerX", "TurnOn", &op, NULL), SUGA_E_NOT_FOUND);
 }
 
 Test(routes, tables_without_routes)
@@ -250,8 +250,8 @@ Test(routes, tables_without_routes)
     cr_expect_null(op);
     cr_expect_not(not_allowed);
     cr_expect_eq(suga_route_http_allow(&none, "/health", 7, allow, sizeof allow), SUGA_E_NOT_FOUND);
-    cr_expect_eq(suga_route_alexa(&none, "Alexa", "ReportState", &op), SUGA_E_NOT_FOUND);
-    cr_expect_eq(suga_route_alexa_skill(&none, "IntentRequest", &op), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa(&none, "Alexa", "ReportState", &op, NULL), SUGA_E_NOT_FOUND);
+    cr_expect_eq(suga_route_alexa_skill(&none, "IntentRequest", &op, NULL), SUGA_E_NOT_FOUND);
     json_t *doc = NULL;
     cr_assert_eq(suga_describe_routes(&none, &doc), SUGA_OK);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
@@ -263,7 +263,8 @@ Test(routes, tables_without_routes)
 Test(routes, a_route_to_a_missing_operation_is_internal)
 {
     static const suga_http_route bad_http[] = {{.method = "GET", .path = "/x", .op = 999, .source = "test"}};
-    static const suga_alexa_route bad_alexa[] = {{.namespace_name = "*", .name = "*", .op = 4, .source = "test"}};
+    static const suga_alexa_route bad_alexa[] = {{.namespace_name = "*", .name = "*", .op = SUGA_OP__COUNT,
+                                                  .on_error = SUGA_NO_OP, .source = "test"}};
     suga_table t = golden_main_table;
     t.http_routes = bad_http;
     t.http_route_count = 1;
@@ -272,8 +273,15 @@ Test(routes, a_route_to_a_missing_operation_is_internal)
     const suga_op *op = (const suga_op *)1;
     cr_expect_eq(suga_route_http(&t, "GET", "/x", 2, &op, NULL), SUGA_E_INTERNAL);
     cr_expect_null(op);
-    cr_expect_eq(suga_route_alexa(&t, "Alexa", "X", &op), SUGA_E_INTERNAL);
+    cr_expect_eq(suga_route_alexa(&t, "Alexa", "X", &op, NULL), SUGA_E_INTERNAL);
     cr_expect_null(op);
+    static const suga_alexa_route bad_on_error[] = {{.namespace_name = "*", .name = "*", .op = SUGA_OP_SAMPLE_PING,
+                                                     .on_error = SUGA_OP__COUNT, .source = "test"}};
+    t.alexa_routes = bad_on_error;
+    const suga_op *on_error = (const suga_op *)1;
+    cr_expect_eq(suga_route_alexa(&t, "Alexa", "X", &op, &on_error), SUGA_E_INTERNAL, "a bad on_error id too");
+    cr_expect_null(on_error);
+    t.alexa_routes = bad_alexa;
     json_t *doc = NULL;
     cr_assert_eq(suga_describe_routes(&t, &doc), SUGA_OK);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(doc, "http"), 0), "op")), "?");
@@ -291,11 +299,11 @@ Test(routes, null_arguments)
     cr_expect_eq(suga_route_http(T, "GET", NULL, 0, &op, NULL), SUGA_E_INVALID_ARG);
     cr_expect_eq(suga_route_http(T, "GET", "/echo", 5, NULL, &not_allowed), SUGA_E_INVALID_ARG);
     op = (const suga_op *)1;
-    cr_expect_eq(suga_route_alexa(NULL, "Alexa", "X", &op), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa(NULL, "Alexa", "X", &op, NULL), SUGA_E_INVALID_ARG);
     cr_expect_null(op);
-    cr_expect_eq(suga_route_alexa(T, NULL, "X", &op), SUGA_E_INVALID_ARG);
-    cr_expect_eq(suga_route_alexa(T, "Alexa", NULL, &op), SUGA_E_INVALID_ARG);
-    cr_expect_eq(suga_route_alexa(T, "Alexa", "X", NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa(T, NULL, "X", &op, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa(T, "Alexa", NULL, &op, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_route_alexa(T, "Alexa", "X", NULL, NULL), SUGA_E_INVALID_ARG);
     json_t *doc = NULL;
     cr_expect_eq(suga_describe_routes(NULL, &doc), SUGA_E_INVALID_ARG);
     cr_expect_eq(suga_describe_routes(T, NULL), SUGA_E_INVALID_ARG);
@@ -311,12 +319,33 @@ Test(routes, describe)
     cr_expect_eq(json_array_size(http_routes), T->http_route_count);
     cr_expect_eq(json_array_size(alexa_routes), T->alexa_route_count);
     char *first = json_dumps(json_array_get(http_routes, 0), JSON_COMPACT | JSON_SORT_KEYS);
-    cr_expect_str_eq(first, "{\"id\":1,\"method\":\"DELETE\",\"op\":\"sample.cached\",\"path\":\"/cache/entry_1.v2-x\","
-                            "\"source\":\"spec/remote.yaml:29:7\"}");
+    cr_expect_str_eq(first, "{\"id\":2,\"method\":\"DELETE\",\"op\":\"sample.cached\",\"path\":\"/cache/entry_1.v2-x\","
+                            "\"source\":\"spec/remote.yaml:35:7\"}");
     free(first);
     char *last = json_dumps(json_array_get(alexa_routes, 5), JSON_COMPACT | JSON_SORT_KEYS);
-    cr_expect_str_eq(last, "{\"id\":3,\"name\":\"*\",\"namespace\":\"*\",\"op\":\"sample.ping\","
-                           "\"source\":\"spec/remote.yaml:34:7\"}");
+    cr_expect_str_eq(last, "{\"id\":4,\"name\":\"*\",\"namespace\":\"*\",\"on_error\":\"remote.refused\","
+                           "\"op\":\"sample.ping\",\"source\":\"spec/remote.yaml:40:7\"}");
     free(last);
     json_decref(doc);
+}
+
+/* A route's on_error operation comes with its operation: the most specific route's, so an exact
+ * route without one does not borrow the catch-all's. */
+Test(routes, on_error_comes_with_the_route)
+{
+    const suga_op *op, *on_error = (const suga_op *)1;
+    cr_assert_eq(suga_route_alexa(T, "Alexa.Anything", "Else", &op, &on_error), SUGA_OK);
+    cr_expect_eq(op->id, SUGA_OP_SAMPLE_PING);
+    cr_assert_not_null(on_error);
+    cr_expect_eq(on_error->id, SUGA_OP_REMOTE_REFUSED);
+    cr_assert_eq(suga_route_alexa(T, "", "", &op, &on_error), SUGA_OK, "a directive without a usable header");
+    cr_expect_eq(on_error->id, SUGA_OP_REMOTE_REFUSED);
+    cr_assert_eq(suga_route_alexa(T, "Alexa.Discovery", "Discover", &op, &on_error), SUGA_OK);
+    cr_expect_null(on_error);
+    cr_assert_eq(suga_route_alexa_skill(T, "LaunchRequest", &op, &on_error), SUGA_OK);
+    cr_expect_eq(on_error->id, SUGA_OP_REMOTE_REFUSED);
+    cr_assert_eq(suga_route_alexa_skill(T, "SessionEndedRequest", &op, &on_error), SUGA_OK);
+    cr_expect_null(on_error);
+    cr_expect_eq(suga_route_alexa_skill(T, NULL, &op, &on_error), SUGA_E_INVALID_ARG);
+    cr_expect_null(on_error, "reset even when the arguments are refused");
 }

@@ -53,8 +53,34 @@ static const suga_param op0_params[] = {
 };
 _Static_assert(sizeof(suga_args_remote_fetch) <= SUGA_ARGS_BUF_SIZE, "remote.fetch: argument struct too large");
 
-/* sample.cached */
+/* remote.refused */
 static const suga_param op1_params[] = {
+    {
+        .name = "event",
+        .type = SUGA_T_ANY,
+        .required = true,
+        .offset = offsetof(suga_args_remote_refused, event),
+        .present_offset = -1,
+    },
+    {
+        .name = "status",
+        .type = SUGA_T_STRING,
+        .required = true,
+        .offset = offsetof(suga_args_remote_refused, status),
+        .present_offset = -1,
+    },
+    {
+        .name = "message",
+        .type = SUGA_T_STRING,
+        .required = true,
+        .offset = offsetof(suga_args_remote_refused, message),
+        .present_offset = -1,
+    },
+};
+_Static_assert(sizeof(suga_args_remote_refused) <= SUGA_ARGS_BUF_SIZE, "remote.refused: argument struct too large");
+
+/* sample.cached */
+static const suga_param op2_params[] = {
     {
         .name = "key",
         .type = SUGA_T_STRING,
@@ -66,8 +92,8 @@ static const suga_param op1_params[] = {
 _Static_assert(sizeof(suga_args_sample_cached) <= SUGA_ARGS_BUF_SIZE, "sample.cached: argument struct too large");
 
 /* sample.echo */
-static const char *const op2_params_values6[] = {"fast", "safe", "off"};
-static const suga_param op2_params[] = {
+static const char *const op3_params_values6[] = {"fast", "safe", "off"};
+static const suga_param op3_params[] = {
     {
         .name = "text",
         .summary = "a short string",
@@ -129,7 +155,7 @@ static const suga_param op2_params[] = {
         .name = "mode",
         .type = SUGA_T_ENUM,
         .required = false,
-        .enum_values = op2_params_values6, .enum_count = 3,
+        .enum_values = op3_params_values6, .enum_count = 3,
         .has_default = true, .default_json = "\"safe\"",
         .default_int = 1 /* safe */,
         .offset = offsetof(suga_args_sample_echo, mode),
@@ -174,6 +200,14 @@ static suga_status invoke_remote_fetch(suga_ctx *ctx, const void *args, json_t *
     return handler(ctx, (const suga_args_remote_fetch *)args, result);
 }
 
+static void *lazy_remote_refused;
+static suga_status invoke_remote_refused(suga_ctx *ctx, const void *args, json_t **result)
+{
+    suga_status (*handler)(suga_ctx *, const suga_args_remote_refused *, json_t **);
+    *(void **)&handler = lazy_remote_refused;
+    return handler(ctx, (const suga_args_remote_refused *)args, result);
+}
+
 static suga_status invoke_sample_cached(suga_ctx *ctx, const void *args, json_t **result)
 {
     return sample_cached(ctx, (const suga_args_sample_cached *)args, result);
@@ -191,7 +225,7 @@ static suga_status invoke_sample_ping(suga_ctx *ctx, const void *args, json_t **
 
 /* ---- result-cache invalidations: ids whose cached results a call clears ---- */
 
-static const uint16_t op3_invalidates[] = {1 /* sample.cached */};
+static const uint16_t op4_invalidates[] = {2 /* sample.cached */};
 
 /* ---- operations, by id ---- */
 
@@ -199,7 +233,7 @@ static const suga_op ops[] = {
     [SUGA_OP_REMOTE_FETCH] = {
         .id = SUGA_OP_REMOTE_FETCH,
         .module = 0, /* remote_client */
-        .slot = 7,
+        .slot = 0,
         .name = "remote.fetch",
         .interface = "remote",
         .operation = "fetch",
@@ -215,6 +249,25 @@ static const suga_op ops[] = {
         .breaker_index = UINT16_MAX,
         .source = "spec/remote.yaml:5:3",
     },
+    [SUGA_OP_REMOTE_REFUSED] = {
+        .id = SUGA_OP_REMOTE_REFUSED,
+        .module = 0, /* remote_client */
+        .slot = 2,
+        .name = "remote.refused",
+        .interface = "remote",
+        .operation = "refused",
+        .summary = "Answers an event that could not be run (a route's on_error)",
+        .handler = "remote_refused",
+        .invoke = invoke_remote_refused,
+        .lazy_handler = &lazy_remote_refused,
+        .out_of_line = true,
+        .params = op1_params,
+        .param_count = 3,
+        .args_size = sizeof(suga_args_remote_refused),
+        .essential = true,
+        .breaker_index = UINT16_MAX,
+        .source = "spec/remote.yaml:10:3",
+    },
     [SUGA_OP_SAMPLE_CACHED] = {
         .id = SUGA_OP_SAMPLE_CACHED,
         .module = 1, /* sample */
@@ -225,7 +278,7 @@ static const suga_op ops[] = {
         .summary = "A result-cached, retried, time-limited operation",
         .handler = "sample_cached",
         .invoke = invoke_sample_cached,
-        .params = op1_params,
+        .params = op2_params,
         .param_count = 1,
         .args_size = sizeof(suga_args_sample_cached),
         .idempotent = true,
@@ -239,14 +292,14 @@ static const suga_op ops[] = {
     [SUGA_OP_SAMPLE_ECHO] = {
         .id = SUGA_OP_SAMPLE_ECHO,
         .module = 1, /* sample */
-        .slot = 0,
+        .slot = 6,
         .name = "sample.echo",
         .interface = "sample",
         .operation = "echo",
         .summary = "Returns its decoded arguments",
         .handler = "sample_echo",
         .invoke = invoke_sample_echo,
-        .params = op2_params,
+        .params = op3_params,
         .param_count = 10,
         .args_size = sizeof(suga_args_sample_echo),
         .returns_type = "object",
@@ -260,7 +313,7 @@ static const suga_op ops[] = {
     [SUGA_OP_SAMPLE_PING] = {
         .id = SUGA_OP_SAMPLE_PING,
         .module = 1, /* sample */
-        .slot = 2,
+        .slot = 8,
         .name = "sample.ping",
         .interface = "sample",
         .operation = "ping",
@@ -270,7 +323,7 @@ static const suga_op ops[] = {
         .out_of_line = true,
         .args_size = sizeof(suga_args_sample_ping),
         .returns_type = "string",
-        .invalidates = op3_invalidates, .invalidate_count = 1,
+        .invalidates = op4_invalidates, .invalidate_count = 1,
         .breaker_index = UINT16_MAX,
         .source = "spec/sample.yaml:25:3",
     },
@@ -309,14 +362,14 @@ static const suga_binding fusion0_step1[] = {
 };
 static const suga_fusion_step fusion0_steps[] = {
     {.op = 0, .op_name = "remote.fetch", .bindings = fusion0_step0, .binding_count = 1},
-    {.op = 2, .op_name = "sample.echo", .bindings = fusion0_step1, .binding_count = 5},
+    {.op = 3, .op_name = "sample.echo", .bindings = fusion0_step1, .binding_count = 5},
 };
 
 static const suga_fusion fusions[] = {
     {.name = "fetch_then_echo", .summary = "Two steps with every kind of binding",
      .params = fusion0_params, .param_count = 2,
      .steps = fusion0_steps, .step_count = 2,
-     .source = "spec/remote.yaml:11:3"},
+     .source = "spec/remote.yaml:17:3"},
 };
 
 /* ---- limits: free-tier budget and metric budget ---- */
@@ -344,37 +397,37 @@ static suga_breaker_state breaker_states[1];
  * (runtime/routes.c searches them by bisection) ---- */
 
 static const suga_http_route http_routes[] = {
-    [0] = {.method = "DELETE", .path = "/cache/entry_1.v2-x", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:29:7"},
-    [1] = {.method = "GET", .path = "/", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:28:7"}, /* the root */
-    [2] = {.method = "GET", .path = "/echo", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:26:7"},
-    [3] = {.method = "GET", .path = "/echo/deeper", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:32:7"},
-    [4] = {.method = "HEAD", .path = "/echo", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:27:7"},
-    [5] = {.method = "POST", .path = "/fetch", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:25:7"}, /* a * / in a summary stays inside its comment */
+    [0] = {.method = "DELETE", .path = "/cache/entry_1.v2-x", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:35:7"},
+    [1] = {.method = "GET", .path = "/", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:34:7"}, /* the root */
+    [2] = {.method = "GET", .path = "/echo", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:32:7"},
+    [3] = {.method = "GET", .path = "/echo/deeper", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:38:7"},
+    [4] = {.method = "HEAD", .path = "/echo", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:33:7"},
+    [5] = {.method = "POST", .path = "/fetch", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:31:7"}, /* a * / in a summary stays inside its comment */
 };
 
 /* ---- Alexa routes (spec: routes.alexa): exact (namespace, name) first, then (namespace, "*"),
  * then ("*", "*"); runtime/routes.c takes the first match, the most specific ---- */
 
 static const suga_alexa_route alexa_routes[] = {
-    [0] = {.namespace_name = "Alexa", .name = "ReportState", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:37:7"},
-    [1] = {.namespace_name = "Alexa.Discovery", .name = "Discover", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:35:7"},
-    [2] = {.namespace_name = "Alexa.PowerController", .name = "TurnOn", .op = SUGA_OP_SAMPLE_ECHO, .source = "spec/remote.yaml:39:7"},
-    [3] = {.namespace_name = "Alexa.Discovery", .name = "*", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:36:7"},
-    [4] = {.namespace_name = "Alexa.PowerController", .name = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:38:7"},
-    [5] = {.namespace_name = "*", .name = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:34:7"}, /* catch-all */
+    [0] = {.namespace_name = "Alexa", .name = "ReportState", .op = SUGA_OP_REMOTE_FETCH, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:43:7"},
+    [1] = {.namespace_name = "Alexa.Discovery", .name = "Discover", .op = SUGA_OP_SAMPLE_ECHO, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:41:7"},
+    [2] = {.namespace_name = "Alexa.PowerController", .name = "TurnOn", .op = SUGA_OP_SAMPLE_ECHO, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:45:7"},
+    [3] = {.namespace_name = "Alexa.Discovery", .name = "*", .op = SUGA_OP_SAMPLE_CACHED, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:42:7"},
+    [4] = {.namespace_name = "Alexa.PowerController", .name = "*", .op = SUGA_OP_SAMPLE_PING, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:44:7"},
+    [5] = {.namespace_name = "*", .name = "*", .op = SUGA_OP_SAMPLE_PING, .on_error = SUGA_OP_REMOTE_REFUSED, .source = "spec/remote.yaml:40:7"}, /* catch-all */
 };
 
 /* ---- Alexa custom skill routes (spec: routes.alexa_skill): exact request types first, then
  * "*"; runtime/routes.c takes the first match ---- */
 
 static const suga_skill_route skill_routes[] = {
-    [0] = {.request = "AudioPlayer.PlaybackStarted", .op = SUGA_OP_REMOTE_FETCH, .source = "spec/remote.yaml:43:7"},
-    [1] = {.request = "SessionEndedRequest", .op = SUGA_OP_SAMPLE_CACHED, .source = "spec/remote.yaml:42:7"},
-    [2] = {.request = "*", .op = SUGA_OP_SAMPLE_PING, .source = "spec/remote.yaml:41:7"}, /* any other request */
+    [0] = {.request = "AudioPlayer.PlaybackStarted", .op = SUGA_OP_REMOTE_FETCH, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:49:7"},
+    [1] = {.request = "SessionEndedRequest", .op = SUGA_OP_SAMPLE_CACHED, .on_error = SUGA_NO_OP, .source = "spec/remote.yaml:48:7"},
+    [2] = {.request = "*", .op = SUGA_OP_SAMPLE_PING, .on_error = SUGA_OP_REMOTE_REFUSED, .source = "spec/remote.yaml:47:7"}, /* any other request */
 };
 
 /* Call counters, one per operation (written by the dispatcher). */
-static suga_op_stats stats[4];
+static suga_op_stats stats[5];
 
 /* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */
 static suga_module_state module_states[2];
@@ -384,7 +437,7 @@ static struct suga_store *result_store;
 
 const suga_table golden_main_table = {
     .inputs = "spec/remote.yaml spec/sample.yaml",
-    .ops = ops, .op_count = 4,
+    .ops = ops, .op_count = 5,
     .modules = modules, .module_count = 2,
     .fusions = fusions, .fusion_count = 1,
     .limits = &limits,

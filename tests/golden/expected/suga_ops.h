@@ -15,10 +15,11 @@
 /* Operation ids: dense, in name order; the index into the table's ops. */
 typedef enum suga_op_id {
     SUGA_OP_REMOTE_FETCH = 0, /* remote.fetch */
-    SUGA_OP_SAMPLE_CACHED = 1, /* sample.cached */
-    SUGA_OP_SAMPLE_ECHO = 2, /* sample.echo */
-    SUGA_OP_SAMPLE_PING = 3, /* sample.ping */
-    SUGA_OP__COUNT = 4
+    SUGA_OP_REMOTE_REFUSED = 1, /* remote.refused */
+    SUGA_OP_SAMPLE_CACHED = 2, /* sample.cached */
+    SUGA_OP_SAMPLE_ECHO = 3, /* sample.echo */
+    SUGA_OP_SAMPLE_PING = 4, /* sample.ping */
+    SUGA_OP__COUNT = 5
 } suga_op_id;
 
 /* Name → id through the perfect hash (suga_lookup.c); SUGA_NO_OP when unknown. */
@@ -40,6 +41,14 @@ typedef struct suga_args_remote_fetch {
     double timeout; /* number, default 1.5, in [0, inf] */
 } suga_args_remote_fetch;
 suga_status remote_fetch(suga_ctx *ctx, const suga_args_remote_fetch *args, json_t **result);
+
+/* remote.refused (spec/remote.yaml:10): Answers an event that could not be run (a route's on_error) */
+typedef struct suga_args_remote_refused {
+    json_t *event; /* any, required */
+    suga_str status; /* string, required */
+    suga_str message; /* string, required */
+} suga_args_remote_refused;
+suga_status remote_refused(suga_ctx *ctx, const suga_args_remote_refused *args, json_t **result);
 
 /* sample.cached (spec/sample.yaml:30): A result-cached, retried, time-limited operation */
 typedef struct suga_args_sample_cached {
