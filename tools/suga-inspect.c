@@ -243,6 +243,12 @@ static void print_hash(void)
     printf("generated from    %s\n", suga_main_table.inputs);
 }
 
+/* An operation's name by id, "?" for one the table does not have, "-" for none (SUGA_NO_OP). */
+static const char *op_name(const suga_table *t, uint16_t id)
+{
+    return id == SUGA_NO_OP ? "-" : id < t->op_count ? t->ops[id].name : "?";
+}
+
 /* In table order, which is the order the lookups search (runtime/routes.c). */
 static void print_routes(void)
 {
@@ -250,22 +256,22 @@ static void print_routes(void)
     printf("%-7s %-32s %-32s %s\n", "METHOD", "PATH", "OPERATION", "DECLARED");
     for (uint32_t i = 0; i < t->http_route_count; i++) {
         const suga_http_route *r = &t->http_routes[i];
-        printf("%-7s %-32s %-32s %s\n", r->method, r->path, r->op < t->op_count ? t->ops[r->op].name : "?", r->source);
+        printf("%-7s %-32s %-32s %s\n", r->method, r->path, op_name(t, r->op), r->source);
     }
     if (!t->http_route_count)
         puts("(none)");
-    printf("\n%-24s %-15s %-32s %s\n", "NAMESPACE", "NAME", "OPERATION", "DECLARED");
+    printf("\n%-24s %-15s %-24s %-26s %s\n", "NAMESPACE", "NAME", "OPERATION", "ON ERROR", "DECLARED");
     for (uint32_t i = 0; i < t->alexa_route_count; i++) {
         const suga_alexa_route *r = &t->alexa_routes[i];
-        printf("%-24s %-15s %-32s %s\n", r->namespace_name, r->name, r->op < t->op_count ? t->ops[r->op].name : "?",
+        printf("%-24s %-15s %-24s %-26s %s\n", r->namespace_name, r->name, op_name(t, r->op), op_name(t, r->on_error),
                r->source);
     }
     if (!t->alexa_route_count)
         puts("(none)");
-    printf("\n%-40s %-32s %s\n", "SKILL REQUEST", "OPERATION", "DECLARED");
+    printf("\n%-40s %-24s %-26s %s\n", "SKILL REQUEST", "OPERATION", "ON ERROR", "DECLARED");
     for (uint32_t i = 0; i < t->skill_route_count; i++) {
         const suga_skill_route *r = &t->skill_routes[i];
-        printf("%-40s %-32s %s\n", r->request, r->op < t->op_count ? t->ops[r->op].name : "?", r->source);
+        printf("%-40s %-24s %-26s %s\n", r->request, op_name(t, r->op), op_name(t, r->on_error), r->source);
     }
     if (!t->skill_route_count)
         puts("(none)");

@@ -16,6 +16,7 @@
 
 #include "suga.h"
 #include "suga_engine.h"
+#include "suga_mask.h"
 #include "suga_internal.h"
 
 static const char USAGE[] =
@@ -46,14 +47,25 @@ typedef struct options {
     bool live, metrics;
 } options;
 
+/* What the CLI prints leaves the process like a log line does: through the masking function
+ * (messages in its message mode; results in its data mode, which keeps URLs' harmless query
+ * parameters), so a terminal or a CI log never shows a token the process knows. */
 static void print_error(const char *what, const char *message)
 {
-    fprintf(stderr, "suga: error: %s%s\n", what, message);
+    char masked[SUGA_ERROR_MAX + 128];
+    suga_mask_text(message, strlen(message), masked, sizeof masked, SUGA_MASK_MESSAGE);
+    fprintf(stderr, "suga: error: %s%s\n", what, masked);
 }
 
 static int print_json(const options *o, json_t *value)
 {
-    int rc = json_dumpf(value ? value : json_null(), stdout, o->json_flags) == 0 ? 0 : 1;
+    json_t *masked = NULL;
+    if (suga_mask_json(value, SUGA_MASK_DATA, &masked, NULL) != SUGA_OK) {
+        print_error("", "out of memory masking the result");
+        return 1;
+    }
+    int rc = json_dumpf(masked, stdout, o->json_flags) == 0 ? 0 : 1;
+    json_decref(masked);
     putchar('\n');
     fflush(stdout);
     return rc;
@@ -63,9 +75,12 @@ static json_t *parse_json(const char *text, FILE *in, const char *what)
 {
     json_error_t err;
     json_t *v = in ? json_loadf(in, 0, &err) : json_loads(text, 0, &err);
-    if (!v)
-        fprintf(stderr, "suga: error: %s not valid JSON (line %d, column %d): %s\n", what, err.line, err.column,
-                err.text);
+    if (!v) {
+        char message[SUGA_ERROR_MAX];
+        snprintf(message, sizeof message, "%s not valid JSON (line %d, column %d): %s", what, err.line, err.column,
+                 err.text);
+        print_error("", message);
+    }
     return v;
 }
 
@@ -133,9 +148,13 @@ static int run_one(const options *o, suga_engine *engine, const char *text, unsi
     if (st == SUGA_OK) {
         rc = print_json(o, result);
     } else {
-        if (request)
-            fprintf(stderr, "suga: error: request %u: %s (%s, HTTP %d)\n", index, ctx.error, suga_status_name(st),
-                    suga_status_http(st));
+        if (request) {
+            char prefix[48];
+            snprintf(prefix, sizeof prefix, "request %u: ", index);
+            char message[SUGA_ERROR_MAX + 64];
+            snprintf(message, sizeof message, "%s (%s, HTTP %d)", ctx.error, suga_status_name(st), suga_status_http(st));
+            print_error(prefix, message);
+        }
         rc = 1;
     }
     json_decref(result);

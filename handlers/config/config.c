@@ -222,7 +222,7 @@ suga_status config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t *
         if (src == SOURCE_UNSET && args->has_default_value && args->default_value && !json_is_null(args->default_value))
             src = SOURCE_DEFAULT;
         return suga_util_result(ctx, "config.get",
-                                json_pack("{s:s, s:b, s:b, s:s}", "name", name, "secret", 1, "set",
+                                json_pack("{s:s, s:b, s:b, s:s}", "name", name, "hidden", 1, "set",
                                           src == SOURCE_OVERRIDE || src == SOURCE_ENVIRONMENT, "source",
                                           source_names[src]),
                                 result);

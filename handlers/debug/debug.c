@@ -12,6 +12,7 @@
 #include "suga_engine.h"
 #include "suga_internal.h"
 #include "suga_metrics.h"
+#include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -241,8 +242,17 @@ suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *
     uint64_t hits_without_load = 0;
     for (uint32_t m = 0; m < suga_main_table.module_count; m++)
         hits_without_load += suga_main_table.module_states[m].hits_without_load;
-    json_t *out = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "modules", modules, "cache_hits_without_load",
-                            (json_int_t)hits_without_load, "breakers", breakers, "engine", engine_state(), "settings",
-                            settings, "metrics", metrics, "memory", memory_usage());
-    return suga_util_result(ctx, "debug.diagnostics", out, result);
+    json_t *out = json_pack("{s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:{s:I}}", "modules", modules,
+                            "cache_hits_without_load", (json_int_t)hits_without_load, "breakers", breakers, "engine",
+                            engine_state(), "settings", settings, "metrics", metrics, "memory", memory_usage(),
+                            "masking", "known_values", (json_int_t)suga_secret_count());
+    /* diagnostics quote errors of every kind (a module's dlerror, a fetch's failure): they leave
+     * the process through the masking function like everything else */
+    json_t *masked = NULL;
+    st = out ? suga_mask_json(out, SUGA_MASK_MESSAGE, &masked, NULL) : SUGA_E_NOMEM;
+    json_decref(out);
+    if (st != SUGA_OK)
+        return suga_fail(ctx, SUGA_E_NOMEM, "debug.diagnostics: out of memory building the result");
+    *result = masked;
+    return SUGA_OK;
 }

@@ -130,18 +130,18 @@ Test(config, get_of_a_secret_says_only_whether_it_is_set)
         setenv(names[i], "K", 1);
         for (int typed = 0; typed < 2; typed++) {
             snprintf(args, sizeof args, "{\"name\": \"%s\"%s}", names[i], typed ? ", \"type\": \"int\"" : "");
-            snprintf(want, sizeof want, "{\"name\": \"%s\", \"secret\": true, \"set\": true, \"source\": \"environment\"}",
+            snprintf(want, sizeof want, "{\"name\": \"%s\", \"hidden\": true, \"set\": true, \"source\": \"environment\"}",
                      names[i]);
             assert_json(call_ok("config.get", args), want);
         }
     }
     json_decref(call_ok("config.set", "{\"name\": \"SUGA_T_API_TOKEN\", \"value\": \"override-secret-1\"}"));
     assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_API_TOKEN\"}"),
-                "{\"name\": \"SUGA_T_API_TOKEN\", \"secret\": true, \"set\": true, \"source\": \"override\"}");
+                "{\"name\": \"SUGA_T_API_TOKEN\", \"hidden\": true, \"set\": true, \"source\": \"override\"}");
     assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"default_value\": \"d\"}"),
-                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"secret\": true, \"set\": false, \"source\": \"default\"}");
+                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"hidden\": true, \"set\": false, \"source\": \"default\"}");
     assert_json(call_ok("config.get", "{\"name\": \"SUGA_T_UNSET_TOKEN\"}"),
-                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"secret\": true, \"set\": false, \"source\": \"unset\"}");
+                "{\"name\": \"SUGA_T_UNSET_TOKEN\", \"hidden\": true, \"set\": false, \"source\": \"unset\"}");
 }
 
 /* A secret set as an override is masked wherever it would show afterwards, and forgotten

@@ -1,5 +1,6 @@
 /* test_debug.c: debug.* operations, read from the compiled table. */
 #include "handler_test.h"
+#include "suga_mask.h"
 #include "suga_engine.h"
 
 /* calls and errors of one operation in a debug.stats result (0, 0 when it is not listed) */
@@ -194,4 +195,24 @@ Test(debug, diagnostics_show_the_engine_and_its_guard_when_one_runs)
     cr_expect_eq(int_field(json_object_get(guard, "budget"), "requests"), 1000000);
     json_decref(d);
     cr_assert_eq(suga_engine_shutdown(&e, &ctx), SUGA_OK, "%s", ctx.error);
+}
+
+/* Diagnostics quote paths and errors of every kind: they leave the process masked. */
+Test(debug, diagnostics_are_masked)
+{
+    suga_engine e;
+    suga_engine_config config = {.guard_state_path = "/nonexistent/guard?api_token=diag-0123456789.json",
+                                 .metrics_out = stderr};
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    suga_secret_set("test", "known-diagnostic-value", 22);
+    cr_assert_eq(suga_engine_init(&e, &suga_main_table, &config, &ctx), SUGA_OK, "%s", ctx.error);
+    json_t *d = call_ok("debug.diagnostics", NULL);
+    char *text = json_dumps(d, JSON_COMPACT);
+    cr_expect_null(strstr(text, "diag-0123456789"), "%s", text);
+    cr_expect(strstr(text, "api_token=***"), "%s", text);
+    cr_expect_geq(int_field(json_object_get(d, "masking"), "known_values"), 1);
+    free(text);
+    json_decref(d);
+    suga_engine_shutdown(&e, &ctx);
 }

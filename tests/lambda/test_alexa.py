@@ -233,7 +233,7 @@ class SecretsNeverLeave(unittest.TestCase):
             for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "HOME_ASSISTANT_TOKEN",
                          "LONG_LIVED_ACCESS_TOKEN"]:
                 rec = box.call({"op": "config.get", "args": {"name": name}})
-                self.assertEqual(rec["body"], {"name": name, "secret": True, "set": True, "source": "environment"})
+                self.assertEqual(rec["body"], {"name": name, "hidden": True, "set": True, "source": "environment"})
 
     def test_home_assistant_quoting_the_token_in_an_error_body(self):
         body = json.dumps({"message": f"proxy: Authorization: Bearer {PLAIN_TOKEN} refused; token={PLAIN_TOKEN}; "

@@ -149,6 +149,23 @@ Test(cli, errors_exit_1_with_the_message)
     proc_free(&r);
 }
 
+/* What the CLI prints leaves the process: a secret it knows never shows, in results or errors. */
+Test(cli, output_is_masked)
+{
+    setenv("AWS_SECRET_ACCESS_KEY", "cli-secret-0123456789", 1);
+    proc_result r = SUGA("call", "utility.truncate", "{\"text\": \"key cli-secret-0123456789 here\", \"max_bytes\": 100}");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "{\"text\":\"key *** here\",\"truncated\":false}\n");
+    proc_free(&r);
+    r = SUGA("call", "config.get", "{\"name\": \"AWS_SECRET_ACCESS_KEY\"}");
+    cr_expect_str_eq(r.out, "{\"name\":\"AWS_SECRET_ACCESS_KEY\",\"hidden\":true,\"set\":true,\"source\":\"environment\"}\n");
+    proc_free(&r);
+    r = SUGA("call", "cache.set", "{\"key\": \"k\", \"value\": 1, \"ttl\": \"cli-secret-0123456789\"}");
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, "suga: error: cache.set: arg 'ttl' must be an integer in [0, 86400], got \"***\"\n");
+    proc_free(&r);
+}
+
 Test(cli, run_goes_through_the_engine_one_invocation_per_request)
 {
     setenv("LOG_LEVEL", "info", 1);
@@ -206,6 +223,7 @@ Test(inspect, routes_text_and_json)
     proc_result r = INSPECT("routes");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "GET     /health                          debug.health"), "%s", r.out);
+    cr_expect(strstr(r.out, "alexa.smart_home         alexa.error_response"), "the on_error column: %s", r.out);
     char summary[96];
     snprintf(summary, sizeof summary, "%u HTTP routes, %u Alexa routes, %u custom skill routes\n",
              suga_main_table.http_route_count, suga_main_table.alexa_route_count, suga_main_table.skill_route_count);
