@@ -4,9 +4,21 @@
  * check that every lazy module's shared object is present; a failure is posted to
  * /runtime/init/error and the process exits, as Lambda expects. Then, for ever: GET the next
  * event, run it (lambda/events.c), POST the response or the error, and end the invocation
- * (guard count, one EMF metrics line, unload policies). SIGTERM (sent at shutdown when extensions
- * are present) ends the loop between invocations: the guard state is saved and pending metrics
- * are flushed before exiting.
+ * (guard count, one EMF metrics line, unload policies).
+ *
+ * Every invocation that fails without the engine's own log record (a deadline already passed,
+ * an event that never became a request, an event over the payload limit) writes one warning
+ * record with its request id, error type and message. An event over SUGA_RAPI_MAX_PAYLOAD is
+ * refused with the function error Runtime.RequestTooLarge and the loop goes on; only a Runtime
+ * API that is gone or breaks the protocol (an invocation without a usable request id, a broken
+ * response) ends the process, with status 1, for Lambda to start a new sandbox.
+ *
+ * SIGTERM (sent at shutdown when extensions are present) ends the loop: the guard state is saved
+ * and pending metrics are flushed before exiting with status 0. SIGTERM and SIGINT are blocked
+ * except while the Runtime API client waits on its socket (runtime_api.h), so an invocation in
+ * progress always finishes; a wait for the next event ends at once, and a POST whose answer does
+ * not come gives up SUGA_RAPI_STOP_GRACE_MS (1 s) after the signal. From SIGTERM to exit is thus
+ * under 2 s whatever the Runtime API does, unless a handler was still running when it came.
  *
  * Settings from Parameter Store (SUGA_SSM_PARAMETER_PREFIX) are fetched at the start of an
  * invocation, not at start-up: AWS allows calls to the Parameters and Secrets extension only in
@@ -127,6 +139,14 @@ static suga_status refresh_settings(suga_ctx *ctx)
     return SUGA_OK;
 }
 
+/* One warning record for a function error that no other record tells of. */
+static void log_function_error(const suga_ctx *ctx, const char *error_type, const char *message)
+{
+    json_t *fields = json_pack("{s:s}", "error_type", error_type);
+    suga_log_write(ctx, SUGA_LOG_WARNING, message, fields, NULL);
+    json_decref(fields);
+}
+
 /* One invocation: the event through the engine, the reply to the Runtime API. */
 static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_invocation *inv, suga_ctx *api_ctx)
 {
@@ -137,6 +157,12 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
     ctx.deadline_ms = inv->deadline_ms;
     suga_lambda_reply reply = {0};
     suga_status st;
+    /* whether a log record tells of this invocation already: the engine writes its own ("request",
+     * "request failed") for every request it runs (counted in engine->requests), refresh_settings
+     * one for settings it could not get; any other function error (a deadline already passed, an
+     * event that never became a request) gets one warning here, so that none goes unlogged */
+    bool logged = false;
+    uint64_t requests_before = engine->requests;
     if (inv->deadline_ms && suga_clock_wall_ms() >= inv->deadline_ms) { /* Lambda is about to stop us anyway */
         suga_fail(&ctx, SUGA_E_STATE, "the invocation's deadline passed before it could start");
         reply.is_error = true;
@@ -147,25 +173,59 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
          * in its own shape (Alexa: ENDPOINT_UNREACHABLE or speech; HTTP: 503) */
         const suga_lambda_refusal refusal = {.status = SUGA_E_UNAVAILABLE, .error_type = "InvalidConfiguration"};
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &refusal, &reply);
-        reply.logged = true; /* refresh_settings logged why */
+        logged = true; /* refresh_settings logged why */
     } else {
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, NULL, &reply);
+        logged = engine->requests != requests_before;
     }
     if (st != SUGA_OK) { /* not even an error reply could be built */
         reply.is_error = true;
         snprintf(reply.error_type, sizeof reply.error_type, "%s", suga_lambda_error_type(st));
     }
-    if (reply.is_error && !reply.logged) { /* never reached the engine's log */
-        json_t *fields = json_pack("{s:s}", "error_type", reply.error_type);
-        suga_log_write(&ctx, SUGA_LOG_WARNING, ctx.error, fields, NULL);
-        json_decref(fields);
-    }
+    if (reply.is_error && !logged)
+        log_function_error(&ctx, reply.error_type, ctx.error);
     if (reply.is_error)
         st = suga_rapi_error(api, inv->request_id, reply.error_type, ctx.error, api_ctx);
     else
         st = suga_rapi_respond(api, inv->request_id, reply.body, reply.body_len, api_ctx);
     suga_lambda_reply_free(&reply);
     return st;
+}
+
+/* An event over SUGA_RAPI_MAX_PAYLOAD: the client read it to its end and discarded it
+ * (runtime_api.h), so the invocation fails with Runtime.RequestTooLarge for its own request id,
+ * and the runtime serves the next one instead of exiting. */
+static void refuse_oversized_event(suga_rapi *api, const suga_rapi_invocation *inv, suga_ctx *api_ctx)
+{
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    ctx.request_id = inv->request_id;
+    char message[SUGA_ERROR_MAX];
+    snprintf(message, sizeof message, "%s", api_ctx->error); /* names the size and the limit */
+    log_function_error(&ctx, "Runtime.RequestTooLarge", message);
+    suga_ctx_init(api_ctx);
+    if (suga_rapi_error(api, inv->request_id, "Runtime.RequestTooLarge", message, api_ctx) != SUGA_OK)
+        suga_log_write(&ctx, SUGA_LOG_ERROR, api_ctx->error, NULL, NULL);
+}
+
+/* Invocation headers the client left out (runtime_api.h): the invocation runs without them. */
+static void warn_dropped_headers(const suga_rapi_invocation *inv)
+{
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    ctx.request_id = inv->request_id;
+    char message[sizeof inv->dropped + 64];
+    snprintf(message, sizeof message, "unusable invocation headers from the Runtime API, left out: %s", inv->dropped);
+    suga_log_write(&ctx, SUGA_LOG_WARNING, message, NULL, NULL);
+}
+
+/* Every invocation ends here, answered or refused: the guard's count, the EMF line, unloads. */
+static void end_invocation(suga_engine *engine, double t0)
+{
+    suga_ctx end;
+    suga_ctx_init(&end);
+    if (suga_engine_end_invocation(engine, suga_clock_elapsed_ms() - t0, &end) != SUGA_OK)
+        suga_log_write(NULL, SUGA_LOG_WARNING, end.error, NULL, NULL);
 }
 
 int main(int argc, char **argv)
@@ -176,8 +236,8 @@ int main(int argc, char **argv)
         return help ? 0 : 2;
     }
     double started = suga_clock_elapsed_ms();
-    /* SIGTERM and SIGINT stay blocked except while waiting for an event (runtime_api.h): an
-     * invocation in progress always finishes, and a stop is never missed */
+    /* SIGTERM and SIGINT stay blocked except while the Runtime API client waits on its socket
+     * (runtime_api.h): an invocation in progress always finishes, and a stop is never missed */
     struct sigaction sa = {.sa_handler = on_sigterm};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -217,18 +277,22 @@ int main(int argc, char **argv)
         suga_status st = suga_rapi_next(&api, &inv, &api_ctx);
         if (st == SUGA_E_STATE && stop_requested)
             break;
+        double t0 = suga_clock_elapsed_ms();
+        if (st == SUGA_E_LIMIT && inv.request_id[0]) { /* read and dropped by the client: refused, and on */
+            refuse_oversized_event(&api, &inv, &api_ctx);
+            end_invocation(&engine, t0);
+            continue;
+        }
         if (st != SUGA_OK) { /* the Runtime API is gone or broken: Lambda restarts the sandbox */
             suga_log_write(NULL, SUGA_LOG_ERROR, api_ctx.error, NULL, NULL);
             rc = 1;
             break;
         }
-        double t0 = suga_clock_elapsed_ms();
+        if (inv.dropped[0])
+            warn_dropped_headers(&inv);
         if (serve(&api, &engine, &inv, &api_ctx) != SUGA_OK)
             suga_log_write(NULL, SUGA_LOG_ERROR, api_ctx.error, NULL, NULL);
-        suga_ctx end;
-        suga_ctx_init(&end);
-        if (suga_engine_end_invocation(&engine, suga_clock_elapsed_ms() - t0, &end) != SUGA_OK)
-            suga_log_write(NULL, SUGA_LOG_WARNING, end.error, NULL, NULL);
+        end_invocation(&engine, t0);
     }
     suga_ctx end;
     suga_ctx_init(&end);

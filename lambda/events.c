@@ -76,7 +76,6 @@ static suga_status run_request(suga_engine *e, suga_ctx *ctx, json_t *request, s
 {
     json_t *result = NULL;
     suga_status st = suga_engine_request(e, ctx, request, &result);
-    reply->logged = true;
     if (st != SUGA_OK)
         return error_reply(reply, suga_lambda_error_type(st));
     return body_reply(reply, ctx, result);
@@ -114,7 +113,7 @@ static suga_status answer_failure(suga_engine *e, suga_ctx *ctx, const suga_op *
     json_decref(args);
     if (st != SUGA_OK)
         return error_reply(reply, suga_lambda_error_type(st));
-    *reply = (suga_lambda_reply){.logged = reply->logged};
+    *reply = (suga_lambda_reply){0};
     return body_reply(reply, ctx, result);
 }
 
@@ -131,7 +130,6 @@ static suga_status run_routed(suga_engine *e, suga_ctx *ctx, const suga_op *op, 
     json_t *result = NULL;
     suga_status st = suga_engine_request(e, ctx, request, &result);
     json_decref(request);
-    reply->logged = true;
     if (st == SUGA_OK && (st = body_reply(reply, ctx, result)) == SUGA_OK && !reply->is_error)
         return SUGA_OK;
     if (st == SUGA_OK) /* the answer was over Lambda's limit: body_reply made it a function error */
@@ -284,7 +282,6 @@ static suga_status handle_http(suga_engine *e, suga_ctx *ctx, json_t *event, con
     json_t *result = NULL;
     st = suga_engine_request(e, ctx, request, &result);
     json_decref(request);
-    reply->logged = true;
     if (st != SUGA_OK)
         return http_failure(reply, ctx, st);
     return http_reply(reply, ctx, 200, result, NULL);

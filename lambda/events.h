@@ -37,7 +37,6 @@ typedef struct suga_lambda_reply {
     char error_type[64];  /* "InvalidEvent", "NotFound", ... (Lambda's errorType) */
     char *body;           /* the response payload (malloc'd JSON text) when !is_error */
     size_t body_len;
-    bool logged;          /* the engine ran the request and wrote its log record */
 } suga_lambda_reply;
 
 /* Why an event must not be run (the bootstrap could not load the deployment's settings): it is

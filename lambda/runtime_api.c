@@ -1,7 +1,12 @@
 /* runtime_api.c: the Lambda Runtime API client (runtime_api.h). Plain sockets for the
  * connection, libhttp-parser for the responses, jansson for the error bodies: all three cost
- * well under a millisecond of start-up, where libcurl would cost ~14 ms. */
+ * well under a millisecond of start-up, where libcurl would cost ~14 ms.
+ *
+ * The socket is non-blocking, and every wait on it goes through wait_ready (ppoll under the
+ * caller's wait mask, with the exchange's time limit): that one place is what makes every read
+ * and write bounded and every wait open to a stop signal. */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <http_parser.h>
@@ -22,6 +28,8 @@
 
 #define API "/2018-06-01/runtime"
 #define RECV_CHUNK 65536
+/* A POST's answer body is only ever quoted in an error message: no more of it is kept. */
+#define ANSWER_KEEP 4096
 
 /* ---- endpoint and connection ---- */
 
@@ -29,7 +37,7 @@ suga_status suga_rapi_init(suga_rapi *c, const char *endpoint, suga_ctx *ctx)
 {
     if (!c)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_rapi_init: no client");
-    *c = (suga_rapi){.fd = -1};
+    *c = (suga_rapi){.fd = -1, .io_timeout_ms = SUGA_RAPI_IO_TIMEOUT_MS};
     if (!endpoint || !*endpoint)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "AWS_LAMBDA_RUNTIME_API is not set (expected host:port)");
     const char *host = endpoint, *colon = strrchr(endpoint, ':');
@@ -78,50 +86,135 @@ static void disconnect(suga_rapi *c)
     c->fd = -1;
 }
 
-static suga_status connect_endpoint(suga_rapi *c, suga_ctx *ctx)
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* How one exchange may wait: the limits are monotonic times in ms, -1 for none. */
+typedef struct limits {
+    const char *method, *path; /* for messages */
+    int64_t send_by;           /* connecting and sending end by then */
+    int64_t answer_by;         /* the answer's last byte comes by then */
+    bool interruptible;        /* a stop signal ends the exchange at once (the wait for an event) */
+} limits;
+
+/* Wait until fd is ready for `events` (POLLIN, POLLOUT), by `by` (-1: no limit) and by the
+ * client's stop limit. A signal ends the wait of an interruptible exchange at once; any other
+ * exchange learns from it that the process is stopping and gets SUGA_RAPI_STOP_GRACE_MS more. */
+static suga_status wait_ready(suga_rapi *c, int fd, short events, int64_t by, const limits *lim, const char *doing,
+                              suga_ctx *ctx)
+{
+    for (;;) {
+        if (c->stop_by_ms && lim->interruptible)
+            return suga_fail(ctx, SUGA_E_STATE, "interrupted");
+        bool stop_bound = c->stop_by_ms && (by < 0 || c->stop_by_ms < by);
+        int64_t limit = stop_bound ? c->stop_by_ms : by;
+        struct timespec timeout, *wait_for = NULL;
+        if (limit >= 0) {
+            int64_t left = limit - monotonic_ms();
+            if (left <= 0) {
+                if (stop_bound)
+                    return suga_fail(ctx, SUGA_E_STATE, "gave up %s %s %s: stopping, and %d ms have passed since the "
+                                                        "stop signal",
+                                     doing, lim->method, lim->path, SUGA_RAPI_STOP_GRACE_MS);
+                return suga_fail(ctx, SUGA_E_IO, "timed out %s %s %s: the Runtime API took over %d ms", doing,
+                                 lim->method, lim->path, c->io_timeout_ms);
+            }
+            timeout = (struct timespec){.tv_sec = left / 1000, .tv_nsec = (long)(left % 1000) * 1000000};
+            wait_for = &timeout;
+        }
+        struct pollfd ready = {.fd = fd, .events = events};
+        int n = ppoll(&ready, 1, wait_for, c->has_wait_mask ? &c->wait_mask : NULL);
+        if (n > 0)
+            return SUGA_OK; /* ready, or an error or hang-up that the next call on fd reports */
+        if (n < 0 && errno != EINTR)
+            return suga_fail(ctx, SUGA_E_IO, "%s %s %s: poll: %s", doing, lim->method, lim->path, strerror(errno));
+        if (n < 0 && !c->stop_by_ms) /* see runtime_api.h: a signal here is a stop signal */
+            c->stop_by_ms = monotonic_ms() + SUGA_RAPI_STOP_GRACE_MS;
+        /* n == 0: the time is up, which the next turn reports */
+    }
+}
+
+/* Connect to the endpoint without blocking, so that a peer that accepts nothing (a full listen
+ * backlog) costs at most the exchange's send limit, not the kernel's minutes of SYN retries. */
+static suga_status connect_endpoint(suga_rapi *c, const limits *lim, suga_ctx *ctx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
     int rc = getaddrinfo(c->host, c->port, &hints, &list);
     if (rc != 0)
         return suga_fail(ctx, SUGA_E_IO, "Runtime API %s:%s: %s", c->host, c->port, gai_strerror(rc));
     int err = 0;
-    for (struct addrinfo *a = list; a; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    suga_status st = SUGA_OK;
+    for (struct addrinfo *a = list; a && st == SUGA_OK; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
         }
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-            int one = 1; /* small requests, each answered before the next: no Nagle delay */
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            c->fd = fd;
-            break;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+            err = errno;
+            close(fd);
+            continue;
         }
-        err = errno;
-        close(fd);
+        st = wait_ready(c, fd, POLLOUT, lim->send_by, lim, "connecting for", ctx);
+        socklen_t len = sizeof err;
+        if (st != SUGA_OK || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+            close(fd);
+            continue;
+        }
+        int one = 1; /* small requests, each answered before the next: no Nagle delay */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        c->fd = fd;
+        break;
     }
     freeaddrinfo(list);
+    if (st != SUGA_OK)
+        return st;
     if (c->fd < 0)
         return suga_fail(ctx, SUGA_E_IO, "cannot connect to the Runtime API at %s:%s: %s", c->host, c->port,
                          strerror(err));
     return SUGA_OK;
 }
 
-/* Send head and body with as many sendmsg calls as it takes; MSG_NOSIGNAL, so a closed peer is
- * an EPIPE error and not a SIGPIPE. */
-static int send_all(int fd, const char *head, size_t head_len, const char *body, size_t body_len)
+/* Between exchanges the Runtime API has nothing to say. A byte waiting now is unsolicited (the
+ * stream is out of step with our requests), and an end of stream means it closed the idle
+ * connection: either way the next request goes out on a fresh connection. */
+static bool idle_connection_usable(int fd)
+{
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* Send head and body with as many sendmsg calls as it takes, waiting for room in between;
+ * MSG_NOSIGNAL, so a closed peer is an EPIPE error and not a SIGPIPE. On a failure of the socket
+ * itself *err is its errno (0 otherwise). */
+static suga_status send_all(suga_rapi *c, const limits *lim, const char *head, size_t head_len, const char *body,
+                            size_t body_len, int *err, suga_ctx *ctx)
 {
     struct iovec iov[2] = {{.iov_base = (void *)head, .iov_len = head_len},
                            {.iov_base = (void *)body, .iov_len = body_len}};
     struct iovec *v = iov;
     int count = body_len ? 2 : 1;
+    *err = 0;
     while (count > 0) {
         struct msghdr msg = {.msg_iov = v, .msg_iovlen = (size_t)count};
-        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            suga_status st = wait_ready(c, c->fd, POLLOUT, lim->send_by, lim, "sending", ctx);
+            if (st != SUGA_OK)
+                return st;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
+            *err = errno;
+            return suga_fail(ctx, SUGA_E_IO, "sending %s %s to the Runtime API: %s", lim->method, lim->path,
+                             strerror(*err));
         }
         while (count > 0 && (size_t)n >= v->iov_len) {
             n -= (ssize_t)v->iov_len;
@@ -133,67 +226,138 @@ static int send_all(int fd, const char *head, size_t head_len, const char *body,
             v->iov_len -= (size_t)n;
         }
     }
-    return 0;
+    return SUGA_OK;
 }
 
 /* ---- response parsing ---- */
 
+/* The invocation headers, one bit each: a second copy of one is a reason to distrust both. */
+enum { SEEN_REQUEST_ID = 1, SEEN_DEADLINE = 2, SEEN_ARN = 4, SEEN_TRACE_ID = 8 };
+
 typedef struct response {
     suga_rapi *c;
     suga_rapi_invocation *inv; /* NULL: headers are not needed */
-    bool complete, too_large, no_memory;
+    bool complete, no_memory;
+    bool too_large;      /* /next's body passed SUGA_RAPI_MAX_PAYLOAD: the rest is discarded */
+    bool unanswerable;   /* ... and there is no usable request id to refuse it to: stop reading */
+    bool id_ok;          /* after the headers: inv->request_id is usable */
+    size_t body_total;   /* every body byte seen, kept or not */
+    unsigned seen;       /* SEEN_* */
+    char id_problem[96]; /* why the request id is refused ("" when it is not) */
     char field[64], value[512];
     size_t field_len, value_len;
+    size_t value_total;  /* the value's full length, beyond what `value` holds */
+    bool field_cut;
     bool in_value;
 } response;
 
+/* Request ids go into URL paths: only what Lambda's ids are made of (UUIDs) is accepted. */
+static bool valid_request_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n > 0 && n < 128 && strspn(id, "0123456789abcdefABCDEF-") == n;
+}
+
 static bool header_is(const response *r, const char *name)
 {
-    return r->field_len == strlen(name) && strncasecmp(r->field, name, r->field_len) == 0;
+    return !r->field_cut && r->field_len == strlen(name) && strncasecmp(r->field, name, r->field_len) == 0;
 }
 
-static void copy_value(const response *r, char *out, size_t size)
+/* The value into out when all of it fits (with its NUL); false, and out untouched, otherwise. */
+static bool copy_value(const response *r, char *out, size_t size)
 {
-    size_t n = r->value_len < size - 1 ? r->value_len : size - 1;
-    memcpy(out, r->value, n);
-    out[n] = '\0';
+    if (r->value_total >= size)
+        return false;
+    memcpy(out, r->value, r->value_len);
+    out[r->value_len] = '\0';
+    return true;
 }
 
-/* A complete header: keep the ones an invocation needs. Over-long fields or values are cut at
- * the buffers' sizes; the request id is then refused by its own check. */
+/* Note a header the invocation goes without, for inv->dropped. */
+static void drop(response *r, const char *name, const char *why)
+{
+    char *out = r->inv->dropped;
+    size_t used = strlen(out);
+    if (used < sizeof r->inv->dropped - 1)
+        snprintf(out + used, sizeof r->inv->dropped - used, "%s%s (%s)", used ? ", " : "", name, why);
+}
+
+/* At most 18 digits: any deadline until the year 33658, and never an overflow of int64_t. */
+static bool parse_deadline(const response *r, int64_t *out)
+{
+    char text[20];
+    if (!copy_value(r, text, sizeof text) || text[0] == '\0' || strspn(text, "0123456789") != strlen(text))
+        return false;
+    *out = strtoll(text, NULL, 10);
+    return true;
+}
+
+/* An invocation header: a repeated one, or one longer than where it goes, is never cut short and
+ * used (runtime_api.h says which refuse the invocation and which are dropped). */
+static void commit_invocation_header(response *r)
+{
+    suga_rapi_invocation *inv = r->inv;
+    if (header_is(r, "Lambda-Runtime-Aws-Request-Id")) {
+        if (r->seen & SEEN_REQUEST_ID)
+            snprintf(r->id_problem, sizeof r->id_problem, "was sent twice");
+        else if (!copy_value(r, inv->request_id, sizeof inv->request_id))
+            snprintf(r->id_problem, sizeof r->id_problem, "is %zu bytes long, over the %zu allowed", r->value_total,
+                     sizeof inv->request_id - 1);
+        r->seen |= SEEN_REQUEST_ID;
+    } else if (header_is(r, "Lambda-Runtime-Deadline-Ms")) {
+        if (r->seen & SEEN_DEADLINE) {
+            inv->deadline_ms = 0;
+            drop(r, "Lambda-Runtime-Deadline-Ms", "sent twice");
+        } else if (!parse_deadline(r, &inv->deadline_ms)) {
+            drop(r, "Lambda-Runtime-Deadline-Ms", "not a number of at most 18 digits");
+        }
+        r->seen |= SEEN_DEADLINE;
+    } else if (header_is(r, "Lambda-Runtime-Invoked-Function-Arn")) {
+        if (r->seen & SEEN_ARN) {
+            inv->function_arn[0] = '\0';
+            drop(r, "Lambda-Runtime-Invoked-Function-Arn", "sent twice");
+        } else if (!copy_value(r, inv->function_arn, sizeof inv->function_arn)) {
+            drop(r, "Lambda-Runtime-Invoked-Function-Arn", "over 255 bytes");
+        }
+        r->seen |= SEEN_ARN;
+    } else if (header_is(r, "Lambda-Runtime-Trace-Id")) {
+        if (r->seen & SEEN_TRACE_ID) {
+            inv->trace_id[0] = '\0';
+            drop(r, "Lambda-Runtime-Trace-Id", "sent twice");
+        } else if (!copy_value(r, inv->trace_id, sizeof inv->trace_id)) {
+            drop(r, "Lambda-Runtime-Trace-Id", "over 511 bytes");
+        }
+        r->seen |= SEEN_TRACE_ID;
+    }
+}
+
 static void commit_header(response *r)
 {
-    if (r->inv) {
-        if (header_is(r, "Lambda-Runtime-Aws-Request-Id")) {
-            copy_value(r, r->inv->request_id, sizeof r->inv->request_id);
-        } else if (header_is(r, "Lambda-Runtime-Deadline-Ms")) {
-            char text[32];
-            copy_value(r, text, sizeof text);
-            r->inv->deadline_ms = strtoll(text, NULL, 10);
-        } else if (header_is(r, "Lambda-Runtime-Invoked-Function-Arn")) {
-            copy_value(r, r->inv->function_arn, sizeof r->inv->function_arn);
-        } else if (header_is(r, "Lambda-Runtime-Trace-Id")) {
-            copy_value(r, r->inv->trace_id, sizeof r->inv->trace_id);
-        }
-    }
-    r->field_len = r->value_len = 0;
-    r->in_value = false;
+    if (r->inv)
+        commit_invocation_header(r);
+    r->field_len = r->value_len = r->value_total = 0;
+    r->field_cut = r->in_value = false;
 }
 
-static void append(char *buf, size_t size, size_t *len, const char *at, size_t n)
+/* Append what fits (keeping room for a NUL); false when some of it did not. */
+static bool append(char *buf, size_t size, size_t *len, const char *at, size_t n)
 {
     size_t room = size - 1 - *len;
-    n = n < room ? n : room;
-    memcpy(buf + *len, at, n);
-    *len += n;
+    size_t take = n < room ? n : room;
+    memcpy(buf + *len, at, take);
+    *len += take;
+    return take == n;
 }
 
+/* A field or value may come in several pieces (split across reads): the pieces are joined, and
+ * what does not fit is counted, so that commit_header knows the value was longer. */
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     response *r = p->data;
     if (r->in_value)
         commit_header(r);
-    append(r->field, sizeof r->field, &r->field_len, at, n);
+    if (!append(r->field, sizeof r->field, &r->field_len, at, n))
+        r->field_cut = true; /* longer than any header we read: none of ours */
     return 0;
 }
 
@@ -202,6 +366,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     response *r = p->data;
     r->in_value = true;
     append(r->value, sizeof r->value, &r->value_len, at, n);
+    r->value_total += n;
     return 0;
 }
 
@@ -210,38 +375,64 @@ static int on_headers_complete(http_parser *p)
     response *r = p->data;
     if (r->in_value)
         commit_header(r);
+    if (r->inv) {
+        r->id_ok = !r->id_problem[0] && valid_request_id(r->inv->request_id);
+        /* a declared length over the limit is known now: nothing of the body is stored */
+        if (p->status_code == 200 && p->content_length != ULLONG_MAX && p->content_length > SUGA_RAPI_MAX_PAYLOAD)
+            r->too_large = true;
+    }
     return 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t n)
+static bool keep_body(response *r, const char *at, size_t n)
 {
-    response *r = p->data;
     suga_rapi *c = r->c;
-    if (c->body_len + n > SUGA_RAPI_MAX_PAYLOAD) {
-        r->too_large = true;
-        return -1;
-    }
     if (c->body_len + n + 1 > c->body_cap) {
         size_t cap = c->body_cap ? c->body_cap : 4096;
         while (cap < c->body_len + n + 1)
             cap *= 2;
         char *grown = realloc(c->body, cap);
-        if (!grown) {
-            r->no_memory = true;
-            return -1;
-        }
+        if (!grown)
+            return false;
         c->body = grown;
         c->body_cap = cap;
     }
     memcpy(c->body + c->body_len, at, n);
     c->body_len += n;
     c->body[c->body_len] = '\0';
+    return true;
+}
+
+/* An event over the limit is read to its end and discarded, so that the connection stays in
+ * step and the invocation can be refused by its id; without a usable id it cannot be refused,
+ * and reading stops. A POST's answer is kept up to ANSWER_KEEP bytes (for messages only). */
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    response *r = p->data;
+    r->body_total += n;
+    size_t keep_limit = r->inv ? SUGA_RAPI_MAX_PAYLOAD : ANSWER_KEEP;
+    if (r->inv && (r->too_large || r->body_total > keep_limit)) {
+        r->too_large = true;
+        if (!r->id_ok || p->status_code != 200) {
+            r->unanswerable = true;
+            return -1;
+        }
+        return 0;
+    }
+    size_t room = keep_limit > r->c->body_len ? keep_limit - r->c->body_len : 0;
+    if (!keep_body(r, at, n < room ? n : room)) {
+        r->no_memory = true;
+        return -1;
+    }
     return 0;
 }
 
+/* The end of the response: the parser stops here, so that bytes after it are seen as extra, not
+ * parsed as the start of another response. */
 static int on_message_complete(http_parser *p)
 {
     ((response *)p->data)->complete = true;
+    http_parser_pause(p, 1);
     return 0;
 }
 
@@ -253,9 +444,10 @@ static const http_parser_settings SETTINGS = {
     .on_message_complete = on_message_complete,
 };
 
-/* Read one response. *got_any tells whether any byte came (a keep-alive connection the other
- * side closed while idle gives none, and the request can be sent again on a new one). */
-static suga_status read_response(suga_rapi *c, response *r, bool interruptible, int *status, bool *got_any,
+/* Read one response. *closed_idle tells that the other side closed the connection before
+ * sending a byte (a keep-alive connection closed while idle: the request can be sent again on a
+ * new one). */
+static suga_status read_response(suga_rapi *c, response *r, const limits *lim, int *status, bool *closed_idle,
                                  suga_ctx *ctx)
 {
     if (!c->raw) {
@@ -269,107 +461,131 @@ static suga_status read_response(suga_rapi *c, response *r, bool interruptible, 
     http_parser parser;
     http_parser_init(&parser, HTTP_RESPONSE);
     parser.data = r;
-    *got_any = false;
-    while (!r->complete) {
-        if (interruptible && c->has_wait_mask) { /* see runtime_api.h: why ppoll */
-            struct pollfd ready = {.fd = c->fd, .events = POLLIN};
-            if (ppoll(&ready, 1, NULL, &c->wait_mask) < 0) {
-                if (errno == EINTR)
-                    return suga_fail(ctx, SUGA_E_STATE, "interrupted");
-                return suga_fail(ctx, SUGA_E_IO, "waiting for the Runtime API: %s", strerror(errno));
-            }
-        }
-        ssize_t n = recv(c->fd, c->raw, c->raw_cap, 0);
-        if (n < 0 && errno == EINTR) {
-            /* waiting for an event may be given up (shutdown); a posted answer's receipt may not */
-            if (interruptible)
-                return suga_fail(ctx, SUGA_E_STATE, "interrupted");
+    bool got_any = false;
+    *closed_idle = false;
+    for (;;) {
+        suga_status st = wait_ready(c, c->fd, POLLIN, lim->answer_by, lim, "waiting for the answer to", ctx);
+        if (st != SUGA_OK)
+            return st;
+        ssize_t n = recv(c->fd, c->raw, c->raw_cap, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
+        if (n < 0) {
+            *closed_idle = !got_any && errno == ECONNRESET;
+            return suga_fail(ctx, SUGA_E_IO, "reading the answer to %s %s: %s", lim->method, lim->path,
+                             strerror(errno));
         }
-        if (n < 0)
-            return suga_fail(ctx, SUGA_E_IO, "reading from the Runtime API: %s", strerror(errno));
         if (n > 0)
-            *got_any = true;
+            got_any = true;
         /* n == 0 is the end of the stream: the parser is told, so a body delimited by the close
          * completes and a cut response is an error */
         size_t used = http_parser_execute(&parser, &SETTINGS, c->raw, (size_t)n);
-        if (r->too_large)
-            return suga_fail(ctx, SUGA_E_LIMIT, "the Runtime API sent a body over %d bytes", SUGA_RAPI_MAX_PAYLOAD);
         if (r->no_memory)
             return suga_fail(ctx, SUGA_E_NOMEM, "out of memory reading the Runtime API's response");
-        if (parser.http_errno != HPE_OK || (used != (size_t)n && !r->complete))
-            return suga_fail(ctx, SUGA_E_IO, "the Runtime API's response is not valid HTTP: %s",
-                             http_errno_description(HTTP_PARSER_ERRNO(&parser)));
-        if (n == 0 && !r->complete)
-            return suga_fail(ctx, SUGA_E_IO, "the Runtime API closed the connection%s",
-                             *got_any ? " in the middle of a response" : "");
+        if (r->unanswerable && parser.status_code == 200)
+            return suga_fail(ctx, SUGA_E_IO, "the Runtime API sent an event over %d bytes without a usable "
+                                             "Lambda-Runtime-Aws-Request-Id to refuse it to",
+                             SUGA_RAPI_MAX_PAYLOAD);
+        if (r->unanswerable)
+            return suga_fail(ctx, SUGA_E_IO, "the Runtime API answered %u to %s %s with a body over %d bytes",
+                             parser.status_code, lim->method, lim->path, SUGA_RAPI_MAX_PAYLOAD);
+        if (r->complete) {
+            *status = (int)parser.status_code;
+            /* bytes after the response: see runtime_api.h, the stream is out of step */
+            if (used < (size_t)n || !http_should_keep_alive(&parser))
+                disconnect(c);
+            return SUGA_OK;
+        }
+        if (n == 0) {
+            *closed_idle = !got_any;
+            return suga_fail(ctx, SUGA_E_IO, "the Runtime API closed the connection%s (%s %s)",
+                             got_any ? " in the middle of its answer" : "", lim->method, lim->path);
+        }
+        if (parser.http_errno != HPE_OK || used != (size_t)n)
+            return suga_fail(ctx, SUGA_E_IO, "the Runtime API's answer to %s %s is not valid HTTP: %s", lim->method,
+                             lim->path, http_errno_description(HTTP_PARSER_ERRNO(&parser)));
     }
-    *status = (int)parser.status_code;
-    if (!http_should_keep_alive(&parser))
-        disconnect(c);
-    return SUGA_OK;
 }
 
 /* One request and its response, on the kept-alive connection; once more on a fresh connection
- * when the old one turns out to be closed before anything was answered. */
-static suga_status exchange(suga_rapi *c, const char *method, const char *path, const char *extra_headers,
-                            const char *body, size_t body_len, suga_rapi_invocation *inv, int *status, suga_ctx *ctx)
+ * when the old one turns out to be closed before anything was answered. r is the response's
+ * parsing state (with inv set for /next); on any failure the connection is dropped, since the
+ * stream's position is unknown. */
+static suga_status exchange(suga_rapi *c, const limits *lim, const char *extra_headers, const char *body,
+                            size_t body_len, response *r, int *status, suga_ctx *ctx)
 {
     char head[1024];
-    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n%sContent-Length: %zu\r\n\r\n", method, path,
-                     c->host, c->port, extra_headers ? extra_headers : "", body_len);
+    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n%sContent-Length: %zu\r\n\r\n",
+                     lim->method, lim->path, c->host, c->port, extra_headers ? extra_headers : "", body_len);
     if (n < 0 || (size_t)n >= sizeof head)
-        return suga_fail(ctx, SUGA_E_INTERNAL, "Runtime API request head too long for %s", path);
+        return suga_fail(ctx, SUGA_E_INTERNAL, "Runtime API request head too long for %s", lim->path);
+    if (lim->interruptible && c->stop_by_ms) /* stopping: no new wait for an event */
+        return suga_fail(ctx, SUGA_E_STATE, "interrupted");
+    suga_rapi_invocation *inv = r->inv;
     for (int attempt = 0;; attempt++) {
+        if (c->fd >= 0 && !idle_connection_usable(c->fd))
+            disconnect(c);
         bool reused = c->fd >= 0;
         if (!reused) {
-            suga_status st = connect_endpoint(c, ctx);
+            suga_status st = connect_endpoint(c, lim, ctx);
             if (st != SUGA_OK)
                 return st;
         }
-        if (send_all(c->fd, head, (size_t)n, body, body_len) != 0) {
-            int err = errno;
+        int err = 0;
+        suga_status st = send_all(c, lim, head, (size_t)n, body, body_len, &err, ctx);
+        if (st != SUGA_OK) {
             disconnect(c);
             if (reused && attempt == 0 && (err == EPIPE || err == ECONNRESET))
                 continue;
-            return suga_fail(ctx, SUGA_E_IO, "sending %s %s to the Runtime API: %s", method, path, strerror(err));
+            return st;
         }
-        response r = {.c = c, .inv = inv};
-        bool got_any = false;
-        suga_status st = read_response(c, &r, inv != NULL, status, &got_any, ctx);
-        if (st == SUGA_E_IO && reused && !got_any && attempt == 0) {
-            disconnect(c);
+        *r = (response){.c = c, .inv = inv};
+        bool closed_idle = false;
+        st = read_response(c, r, lim, status, &closed_idle, ctx);
+        if (st == SUGA_OK)
+            return st;
+        disconnect(c);
+        if (closed_idle && reused && attempt == 0)
             continue;
-        }
-        if (st != SUGA_OK && st != SUGA_E_STATE)
-            disconnect(c); /* the stream's position is unknown now */
         return st;
     }
 }
 
 /* ---- endpoints ---- */
 
-/* Request ids go into URL paths: only what Lambda's ids are made of (UUIDs) is accepted. */
-static bool valid_request_id(const char *id)
+/* The limits of an exchange that starts now. */
+static limits limits_from_now(const suga_rapi *c, const char *method, const char *path, bool is_next)
 {
-    size_t n = strlen(id);
-    return n > 0 && n < 128 && strspn(id, "0123456789abcdefABCDEF-") == n;
+    int64_t by = monotonic_ms() + c->io_timeout_ms;
+    return (limits){.method = method, .path = path, .send_by = by, .answer_by = is_next ? -1 : by,
+                    .interruptible = is_next};
 }
 
 suga_status suga_rapi_next(suga_rapi *c, suga_rapi_invocation *inv, suga_ctx *ctx)
 {
     *inv = (suga_rapi_invocation){0};
     int status = 0;
-    suga_status st = exchange(c, "GET", API "/invocation/next", NULL, NULL, 0, inv, &status, ctx);
+    limits lim = limits_from_now(c, "GET", API "/invocation/next", true);
+    response r = {.inv = inv};
+    suga_status st = exchange(c, &lim, NULL, NULL, 0, &r, &status, ctx);
     if (st != SUGA_OK)
         return st;
     if (status != 200)
         return suga_fail(ctx, SUGA_E_IO, "the Runtime API answered %d to /invocation/next: %.200s", status,
                          c->body ? c->body : "");
-    if (!valid_request_id(inv->request_id))
+    if (r.id_problem[0])
+        return suga_fail(ctx, SUGA_E_IO, "refused an invocation: its Lambda-Runtime-Aws-Request-Id %s",
+                         r.id_problem);
+    if (!r.id_ok)
         return suga_fail(ctx, SUGA_E_IO, "the Runtime API sent an invocation without a usable "
                                          "Lambda-Runtime-Aws-Request-Id (\"%.64s\")",
                          inv->request_id);
+    if (r.too_large) {
+        inv->event_len = r.body_total;
+        return suga_fail(ctx, SUGA_E_LIMIT, "the event is %zu bytes, over Lambda's limit of %d bytes for a "
+                                            "synchronous invocation",
+                         r.body_total, SUGA_RAPI_MAX_PAYLOAD);
+    }
     inv->event = c->body ? c->body : "";
     inv->event_len = c->body_len;
     return SUGA_OK;
@@ -379,7 +595,9 @@ static suga_status post(suga_rapi *c, const char *path, const char *extra_header
                         suga_ctx *ctx)
 {
     int status = 0;
-    suga_status st = exchange(c, "POST", path, extra_headers, body, len, NULL, &status, ctx);
+    limits lim = limits_from_now(c, "POST", path, false);
+    response r = {0};
+    suga_status st = exchange(c, &lim, extra_headers, body, len, &r, &status, ctx);
     if (st != SUGA_OK)
         return st;
     if (status == 202)
