@@ -82,12 +82,28 @@ static suga_status forward(const suga_ctx *ctx, const char *op, const char *key,
     return st;
 }
 
-/* {"event": {"header": {...ErrorResponse...}, "endpoint"?: {"endpointId"}, "payload": {type, message}}} */
+/* Whether `id` may be an ErrorResponse's endpointId: what Amazon's Smart Home message schema
+ * allows there (1 to 256 of [a-zA-Z0-9_-=#;:?@&]). An answer keeping an id Alexa could not have
+ * sent would be refused as a whole. */
+static bool valid_endpoint_id(json_t *id)
+{
+    size_t len = json_string_length(id);
+    const char *s = json_string_value(id);
+    return s && len >= 1 && len <= 256 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-=#;:?@&") == len;
+}
+
+/* {"event": {"header": {...ErrorResponse...}, "endpoint"?: {"endpointId"}, "payload": {type, message}}}:
+ * the directive's correlationToken and endpointId are kept when they are what Alexa sends (a
+ * non-empty token; an id of the allowed characters), so the answer stays valid whatever came in. */
 static json_t *error_event(json_t *directive, const char *type, const char *message)
 {
     json_t *header = json_object_get(directive, "header");
     json_t *correlation = json_object_get(header, "correlationToken");
     json_t *endpoint_id = json_object_get(json_object_get(directive, "endpoint"), "endpointId");
+    if (!json_string_length(correlation))
+        correlation = NULL;
+    if (!valid_endpoint_id(endpoint_id))
+        endpoint_id = NULL;
     char message_id[SUGA_UUID_LEN + 1];
     if (suga_util_uuid4(message_id) != SUGA_OK)
         strcpy(message_id, "00000000-0000-4000-8000-000000000000");

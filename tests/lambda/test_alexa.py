@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import test_bootstrap  # noqa: E402
+from alexa_schema import assert_valid  # noqa: E402
 from fake_home_assistant import ALEXA_TOKEN, LONG_LIVED_TOKEN, FakeHomeAssistant  # noqa: E402
 
 test_bootstrap.KNOWN_SECRETS.add("wrong-token-MARKER")
@@ -56,6 +57,17 @@ def skill_request(request_type, intent=None, slots=None, token=ALEXA_TOKEN, in_s
     return event
 
 
+BRIDGE_WRITES = {("Alexa", "ErrorResponse"), ("Alexa.Authorization", "AcceptGrant.Response")}
+
+
+def check_bridge_answer(testcase, body):
+    """An answer the bridge wrote itself (not one of Home Assistant's) must be valid against the
+    rules Amazon's Smart Home message schema sets (tests/fixtures/alexa/)."""
+    header = body.get("event", {}).get("header", {})
+    if (header.get("namespace"), header.get("name")) in BRIDGE_WRITES:
+        assert_valid(testcase, body)
+
+
 class WithHomeAssistant(unittest.TestCase):
     """A fake Home Assistant that knows the Alexa user's token and the long-lived one; self.env
     points the bootstrap at it (without a token of its own)."""
@@ -73,6 +85,7 @@ class Alexa(WithHomeAssistant):
     def event(self, box, d):
         rec = box.call(d, timeout_ms=8000)
         self.assertEqual(rec["outcome"], "response", rec)
+        check_bridge_answer(self, rec["body"])
         return rec["body"]["event"], rec
 
     def test_discovery_power_brightness_and_report_state(self):
@@ -244,8 +257,10 @@ class SecretsNeverLeave(unittest.TestCase):
             self.assertEqual(rec["body"]["errorType"], "Unavailable", rec)
             self.assertIn("Home Assistant answered 500", rec["body"]["errorMessage"])
             self.assertIn("Bearer ***", rec["body"]["errorMessage"])
-            event = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen", token=PLAIN_TOKEN),
-                             timeout_ms=8000)["body"]["event"]
+            body = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen", token=PLAIN_TOKEN),
+                            timeout_ms=8000)["body"]
+            assert_valid(self, body)
+            event = body["event"]
             self.assertEqual(event["payload"]["type"], "ENDPOINT_UNREACHABLE")
             self.assertIn("raw ***", event["payload"]["message"])
             rec = box.call(skill_request("IntentRequest", "TemperatureIntent", token=PLAIN_TOKEN), timeout_ms=8000)
@@ -279,6 +294,7 @@ class AlwaysAnAlexaAnswer(WithHomeAssistant):
         self.assertEqual(rec["outcome"], "response", rec)
         answer = rec["body"]["event"]
         self.assertEqual(answer["header"]["name"], "ErrorResponse", answer)
+        assert_valid(self, rec["body"])
         self.assertEqual(answer["header"]["namespace"], "Alexa")
         self.assertEqual(answer["header"]["payloadVersion"], "3")
         uuid.UUID(answer["header"]["messageId"])  # a fresh one
@@ -298,6 +314,14 @@ class AlwaysAnAlexaAnswer(WithHomeAssistant):
             self.assertEqual(answer["payload"]["type"], "INVALID_DIRECTIVE")
             self.assertEqual(answer["header"]["correlationToken"], "corr-9", "kept when present")
             self.assertEqual(answer["endpoint"]["endpointId"], "light#kitchen")
+            # what Alexa never sends is not copied into the answer, which would make it invalid
+            for endpoint_id in ["", "light.kitchen", "küche", "x" * 257, 7]:
+                odd = directive("Alexa.PowerController", "TurnOn", "light#kitchen", correlation="")
+                odd["directive"]["header"]["payloadVersion"] = "2"  # refused by the bridge itself
+                odd["directive"]["endpoint"]["endpointId"] = endpoint_id
+                answer = self.error_response(box, odd)
+                self.assertNotIn("endpoint", answer, endpoint_id)
+                self.assertNotIn("correlationToken", answer["header"])
             self.assertEqual(self.ha.requests(path="/api/alexa/smart_home"), [], "nothing malformed is forwarded")
 
     def test_the_guard_refusing_is_rate_limit_exceeded_or_spoken(self):

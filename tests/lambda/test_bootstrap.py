@@ -227,6 +227,8 @@ class Routing(unittest.TestCase):
                                        "payload": {"scope": {"type": "BearerToken", "token": "secret"}}}}
             rec = box.call(directive)
             self.assertEqual(rec["outcome"], "response", rec)
+            from alexa_schema import assert_valid  # noqa: E402 (only this test writes Alexa answers)
+            assert_valid(self, rec["body"])
             event = rec["body"]["event"]
             self.assertEqual(event["header"]["name"], "ErrorResponse")
             self.assertEqual(event["payload"]["type"], "INTERNAL_ERROR")

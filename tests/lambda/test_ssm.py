@@ -162,11 +162,13 @@ class ParameterStore(unittest.TestCase):
     def test_a_failed_first_fetch_is_answered_in_the_events_own_shape(self):
         """Until the deployment's settings are in, nothing runs, but Alexa still gets an Alexa
         answer and an HTTP caller an HTTP one; only a direct request gets the function error."""
+        from alexa_schema import assert_valid  # noqa: E402
         from test_alexa import directive, skill_request  # noqa: E402 (a sibling suite's builders)
         self.ssm.stop()  # no extension layer: nothing listens on the port
         with test_bootstrap.Sandbox(self.env()) as box:
             rec = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen"), timeout_ms=8000)
             self.assertEqual(rec["outcome"], "response", rec)
+            assert_valid(self, rec["body"])
             answer = rec["body"]["event"]
             self.assertEqual((answer["header"]["name"], answer["payload"]["type"]),
                              ("ErrorResponse", "ENDPOINT_UNREACHABLE"))
