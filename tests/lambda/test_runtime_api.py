@@ -19,7 +19,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile_runtime_api import API, MAX_PAYLOAD_BYTES, NEXT_PATH, HostileRuntimeApi, invocation  # noqa: E402
+from test_bootstrap import AWS_CREDENTIALS, secret_values  # noqa: E402
 
 BOOTSTRAP = None
 MODULE_DIR = None
@@ -47,8 +49,9 @@ class Runtime:
             env.pop(name, None)
         env.update({"AWS_LAMBDA_RUNTIME_API": api.address, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
                     "AWS_LAMBDA_FUNCTION_NAME": "hostile", "LOG_LEVEL": "info", "SUGA_MODULE_DIR": MODULE_DIR,
-                    "SUGA_GUARD_STATE_FILE": self.state_file, "TZ": ":UTC"})
+                    "SUGA_GUARD_STATE_FILE": self.state_file, "TZ": ":UTC", **AWS_CREDENTIALS})
         env.update(extra_env or {})
+        self.env = env
         self.proc = subprocess.Popen([BOOTSTRAP], env=env, stdin=subprocess.DEVNULL, stdout=self.metrics,
                                      stderr=self.log)
 
@@ -60,6 +63,15 @@ class Runtime:
             self.proc.kill()
             self.proc.wait()
         log = self.log_text()
+        self.metrics.seek(0)
+        if exc[0] is None:  # as in every tests/lambda suite: no secret it was given leaves the process
+            written = {"the log": log, "the metrics": self.metrics.read().decode(errors="replace")}
+            for record in self.api.requests():
+                written[f"{record['method']} {record['path']}"] = repr(record["body"])
+            for secret in secret_values(self.env):
+                for where, text in written.items():
+                    if secret in text:
+                        raise AssertionError(f"a secret left the process in {where}: {secret[:6]}...")
         self.log.close()
         self.metrics.close()
         self.tmp.cleanup()
