@@ -90,8 +90,8 @@ suga_status suga_breaker_state_admit(const suga_breaker *b, suga_breaker_state *
     if (s->trials_in_flight >= b->half_open_max_calls) {
         s->rejections++;
         return suga_fail(ctx, SUGA_E_UNAVAILABLE,
-                         "%s%s%s is half-open and its %u trial call%s already running; try again when %s", pre, name, post,
-                         (unsigned)b->half_open_max_calls, b->half_open_max_calls == 1 ? " is" : "s are",
+                         "%s%s%s is half-open and its %u trial call%s already running; try again when %s", pre, name,
+                         post, (unsigned)b->half_open_max_calls, b->half_open_max_calls == 1 ? " is" : "s are",
                          b->half_open_max_calls == 1 ? "it has finished" : "one has finished");
     }
     s->trials_in_flight++;

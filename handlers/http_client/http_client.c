@@ -314,9 +314,8 @@ static suga_status ensure_ready(suga_ctx *ctx, const char *op)
     state.verify_tls = verify_set ? verify : alias_set ? !alias : true;
     state.verify_tls_source = verify_set ? "HOME_ASSISTANT_VERIFY_SSL" : alias_set ? "NOT_VERIFY_SSL" : "default";
     uint16_t index;
-    state.host_breaker = suga_breaker_find(&suga_main_table, HOST_BREAKER, strlen(HOST_BREAKER), &index, NULL) == SUGA_OK
-                             ? &suga_main_table.breakers[index]
-                             : &default_host_breaker;
+    bool declared = suga_breaker_find(&suga_main_table, HOST_BREAKER, strlen(HOST_BREAKER), &index, NULL) == SUGA_OK;
+    state.host_breaker = declared ? &suga_main_table.breakers[index] : &default_host_breaker;
     state.timeout_ms = DEFAULT_TIMEOUT_MS;
     state.max_hosts = DEFAULT_MAX_HOSTS;
     default_user_agent();

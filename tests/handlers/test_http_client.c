@@ -853,8 +853,9 @@ Test(http_client_breaker, a_parameter_store_fetch_goes_through_the_host_breaker)
     }
     cr_expect(strstr(ctx.error, ": connection refused"), "%s", ctx.error);
     suga_ctx_init(&ctx);
-    cr_expect_eq(suga_parameter_store_get(&ctx, port, "/suga/HOME_ASSISTANT_URL", value, sizeof value, &found, &version),
-                 SUGA_E_UNAVAILABLE);
+    cr_expect_eq(
+        suga_parameter_store_get(&ctx, port, "/suga/HOME_ASSISTANT_URL", value, sizeof value, &found, &version),
+        SUGA_E_UNAVAILABLE);
     snprintf(want, sizeof want,
              "Parameter Store: cannot read /suga/HOME_ASSISTANT_URL through the Parameters and Secrets extension on "
              "127.0.0.1:%d (is its layer added to the function?): http_client.make_request: circuit breaker for "
@@ -1069,8 +1070,8 @@ Test(http_client, secret_header_values_are_masked_even_when_the_server_quotes_th
     json_decref(h);
     char *log_text = captured(logs);
     cr_expect(strstr(log_text, "\"http_client request\""), "debug records were written:\n%s", log_text);
-    cr_expect_not(strstr(log_text, HEADER_MARKER) || strstr(log_text, BASIC_MARKER) || strstr(log_text, PASSWORD_MARKER),
-                  "a secret leaked into the logs:\n%s", log_text);
+    bool leaked = strstr(log_text, HEADER_MARKER) || strstr(log_text, BASIC_MARKER) || strstr(log_text, PASSWORD_MARKER);
+    cr_expect_not(leaked, "a secret leaked into the logs:\n%s", log_text);
     free(log_text);
     suga_log_reset();
     fclose(logs);
