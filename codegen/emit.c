@@ -542,7 +542,8 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
             fputs(",\n        .lazy_handler = &lazy_", f);
             op_base(f, op);
         }
-        if (is_lazy(m, op) || op->invalidate_count) /* what the inline call-by-id leaves to suga_call_id_slow */
+        /* what the inline call-by-id leaves to suga_call_id_slow */
+        if (is_lazy(m, op) || op->invalidate_count || op->timeout_ms)
             fputs(",\n        .out_of_line = true", f);
         if (op->param_count) {
             fprintf(f, ",\n        .params = op%zu_params", i);

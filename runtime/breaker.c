@@ -1,5 +1,10 @@
-/* breaker.c: the circuit-breaker state machine over a table's breaker_states, and the retry
- * delay policy. See suga_breaker.h for the transitions and the admit/record protocol.
+/* breaker.c: the circuit-breaker state machine, and the retry delay policy. See suga_breaker.h
+ * for the transitions and the admit/record protocol.
+ *
+ * The state machine works on one breaker's declaration and state (suga_breaker_state_*), so a
+ * breaker can live outside a table: http_client keeps one per host. The table-indexed functions
+ * (suga_breaker_admit ...) check the index and call it on the table's breakers and
+ * breaker_states.
  *
  * The admit and record paths are a bounds check and a few integer updates: no allocation, no
  * clock (now_ms comes from the caller), and a message is formatted only when a call is refused.
@@ -28,18 +33,7 @@ bool suga_breaker_counts_failure(suga_status status)
     return status == SUGA_E_UNAVAILABLE || status == SUGA_E_IO || status == SUGA_E_HANDLER;
 }
 
-static bool valid(const suga_table *t, uint16_t index)
-{
-    return t && t->breaker_states && t->breakers && index < t->breaker_count;
-}
-
-static suga_status bad_index(const suga_table *t, uint16_t index, suga_ctx *ctx)
-{
-    if (!t)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "circuit breaker: no table");
-    return suga_fail(ctx, SUGA_E_NOT_FOUND, "no circuit breaker with index %u (this table has %u)", (unsigned)index,
-                     (unsigned)t->breaker_count);
-}
+/* ---- the state machine, on one breaker's declaration and state ---- */
 
 static int64_t cooldown_ms(const suga_breaker *b)
 {
@@ -63,14 +57,22 @@ static void open_breaker(suga_breaker_state *s, int64_t now_ms)
     s->trips++;
 }
 
-suga_status suga_breaker_admit(const suga_table *t, uint16_t index, int64_t now_ms, suga_ctx *ctx)
+static suga_status no_breaker(suga_ctx *ctx)
 {
-    if (!valid(t, index))
-        return bad_index(t, index, ctx);
-    const suga_breaker *b = &t->breakers[index];
-    suga_breaker_state *s = &t->breaker_states[index];
+    return suga_fail(ctx, SUGA_E_INVALID_ARG, "circuit breaker: no declaration or no state");
+}
+
+suga_status suga_breaker_state_admit(const suga_breaker *b, suga_breaker_state *s, const char *subject,
+                                     int64_t now_ms, suga_ctx *ctx)
+{
+    if (!b || !s)
+        return no_breaker(ctx);
     if (s->phase == SUGA_BREAKER_CLOSED)
         return SUGA_OK;
+    /* a refusal names the breaker as the caller asks, by default by its spec name; three
+     * pieces, so nothing is formatted unless a call is refused */
+    const char *pre = subject ? subject : "circuit breaker '", *name = subject ? "" : b->name ? b->name : "?",
+               *post = subject ? "" : "'";
     if (s->phase == SUGA_BREAKER_OPEN) {
         if (phase_at(b, s, now_ms) == SUGA_BREAKER_OPEN) {
             s->rejections++;
@@ -78,9 +80,8 @@ suga_status suga_breaker_admit(const suga_table *t, uint16_t index, int64_t now_
             /* rounded up to the tenth, so "0.0 s" is never shown while it is still open */
             int64_t tenths = (left + 99) / 100;
             return suga_fail(ctx, SUGA_E_UNAVAILABLE,
-                             "circuit breaker '%s' is open after %u consecutive failures; next trial in %lld.%lld s",
-                             b->name, (unsigned)s->consecutive_failures, (long long)(tenths / 10),
-                             (long long)(tenths % 10));
+                             "%s%s%s is open after %u consecutive failures; next trial in %lld.%lld s", pre, name, post,
+                             (unsigned)s->consecutive_failures, (long long)(tenths / 10), (long long)(tenths % 10));
         }
         s->phase = SUGA_BREAKER_HALF_OPEN;
         s->trials_in_flight = 0;
@@ -89,20 +90,18 @@ suga_status suga_breaker_admit(const suga_table *t, uint16_t index, int64_t now_
     if (s->trials_in_flight >= b->half_open_max_calls) {
         s->rejections++;
         return suga_fail(ctx, SUGA_E_UNAVAILABLE,
-                         "circuit breaker '%s' is half-open and its %u trial call%s already running; try again when %s",
-                         b->name, (unsigned)b->half_open_max_calls, b->half_open_max_calls == 1 ? " is" : "s are",
+                         "%s%s%s is half-open and its %u trial call%s already running; try again when %s", pre, name,
+                         post, (unsigned)b->half_open_max_calls, b->half_open_max_calls == 1 ? " is" : "s are",
                          b->half_open_max_calls == 1 ? "it has finished" : "one has finished");
     }
     s->trials_in_flight++;
     return SUGA_OK;
 }
 
-suga_status suga_breaker_record(const suga_table *t, uint16_t index, bool success, int64_t now_ms)
+suga_status suga_breaker_state_record(const suga_breaker *b, suga_breaker_state *s, bool success, int64_t now_ms)
 {
-    if (!valid(t, index))
-        return bad_index(t, index, NULL);
-    const suga_breaker *b = &t->breakers[index];
-    suga_breaker_state *s = &t->breaker_states[index];
+    if (!b || !s)
+        return SUGA_E_INVALID_ARG;
     if (success) {
         s->successes++;
         switch ((suga_breaker_phase)s->phase) {
@@ -140,30 +139,29 @@ suga_status suga_breaker_record(const suga_table *t, uint16_t index, bool succes
     return SUGA_OK;
 }
 
-suga_status suga_breaker_release(const suga_table *t, uint16_t index)
+suga_status suga_breaker_state_release(suga_breaker_state *s)
 {
-    if (!valid(t, index))
-        return bad_index(t, index, NULL);
-    suga_breaker_state *s = &t->breaker_states[index];
+    if (!s)
+        return SUGA_E_INVALID_ARG;
     if (s->phase == SUGA_BREAKER_HALF_OPEN && s->trials_in_flight)
         s->trials_in_flight--;
     return SUGA_OK;
 }
 
-suga_status suga_breaker_record_status(const suga_table *t, uint16_t index, suga_status status, int64_t now_ms)
+suga_status suga_breaker_state_record_status(const suga_breaker *b, suga_breaker_state *s, suga_status status,
+                                             int64_t now_ms)
 {
     if (status == SUGA_OK)
-        return suga_breaker_record(t, index, true, now_ms);
+        return suga_breaker_state_record(b, s, true, now_ms);
     if (suga_breaker_counts_failure(status))
-        return suga_breaker_record(t, index, false, now_ms);
-    return suga_breaker_release(t, index);
+        return suga_breaker_state_record(b, s, false, now_ms);
+    return suga_breaker_state_release(s);
 }
 
-suga_status suga_breaker_reset(const suga_table *t, uint16_t index)
+suga_status suga_breaker_state_reset(suga_breaker_state *s)
 {
-    if (!valid(t, index))
-        return bad_index(t, index, NULL);
-    suga_breaker_state *s = &t->breaker_states[index];
+    if (!s)
+        return SUGA_E_INVALID_ARG;
     s->phase = SUGA_BREAKER_CLOSED;
     s->consecutive_failures = 0;
     s->trials_in_flight = 0;
@@ -172,14 +170,72 @@ suga_status suga_breaker_reset(const suga_table *t, uint16_t index)
     return SUGA_OK;
 }
 
+suga_status suga_breaker_state_phase(const suga_breaker *b, const suga_breaker_state *s, int64_t now_ms,
+                                     suga_breaker_phase *out)
+{
+    if (!b || !s || !out)
+        return SUGA_E_INVALID_ARG;
+    *out = phase_at(b, s, now_ms);
+    return SUGA_OK;
+}
+
+/* ---- the table's breakers, by index: thin wrappers over the state machine ---- */
+
+static bool valid(const suga_table *t, uint16_t index)
+{
+    return t && t->breaker_states && t->breakers && index < t->breaker_count;
+}
+
+static suga_status bad_index(const suga_table *t, uint16_t index, suga_ctx *ctx)
+{
+    if (!t)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "circuit breaker: no table");
+    return suga_fail(ctx, SUGA_E_NOT_FOUND, "no circuit breaker with index %u (this table has %u)", (unsigned)index,
+                     (unsigned)t->breaker_count);
+}
+
+suga_status suga_breaker_admit(const suga_table *t, uint16_t index, int64_t now_ms, suga_ctx *ctx)
+{
+    if (!valid(t, index))
+        return bad_index(t, index, ctx);
+    return suga_breaker_state_admit(&t->breakers[index], &t->breaker_states[index], NULL, now_ms, ctx);
+}
+
+suga_status suga_breaker_record(const suga_table *t, uint16_t index, bool success, int64_t now_ms)
+{
+    if (!valid(t, index))
+        return bad_index(t, index, NULL);
+    return suga_breaker_state_record(&t->breakers[index], &t->breaker_states[index], success, now_ms);
+}
+
+suga_status suga_breaker_release(const suga_table *t, uint16_t index)
+{
+    if (!valid(t, index))
+        return bad_index(t, index, NULL);
+    return suga_breaker_state_release(&t->breaker_states[index]);
+}
+
+suga_status suga_breaker_record_status(const suga_table *t, uint16_t index, suga_status status, int64_t now_ms)
+{
+    if (!valid(t, index))
+        return bad_index(t, index, NULL);
+    return suga_breaker_state_record_status(&t->breakers[index], &t->breaker_states[index], status, now_ms);
+}
+
+suga_status suga_breaker_reset(const suga_table *t, uint16_t index)
+{
+    if (!valid(t, index))
+        return bad_index(t, index, NULL);
+    return suga_breaker_state_reset(&t->breaker_states[index]);
+}
+
 suga_status suga_breaker_phase_at(const suga_table *t, uint16_t index, int64_t now_ms, suga_breaker_phase *out)
 {
     if (!out)
         return SUGA_E_INVALID_ARG;
     if (!valid(t, index))
         return bad_index(t, index, NULL);
-    *out = phase_at(&t->breakers[index], &t->breaker_states[index], now_ms);
-    return SUGA_OK;
+    return suga_breaker_state_phase(&t->breakers[index], &t->breaker_states[index], now_ms, out);
 }
 
 suga_status suga_breaker_find(const suga_table *t, const char *name, size_t len, uint16_t *index, suga_ctx *ctx)
@@ -233,17 +289,25 @@ static json_t *breaker_json(const suga_breaker *b, const suga_breaker_state *s, 
     return o;
 }
 
+suga_status suga_breaker_state_describe(const suga_breaker *b, const suga_breaker_state *s, int64_t now_ms,
+                                        json_t **out)
+{
+    if (!b || !s || !out)
+        return SUGA_E_INVALID_ARG;
+    json_t *o = breaker_json(b, s, now_ms);
+    if (!o)
+        return SUGA_E_NOMEM;
+    *out = o;
+    return SUGA_OK;
+}
+
 suga_status suga_breaker_describe(const suga_table *t, uint16_t index, int64_t now_ms, json_t **out)
 {
     if (!out)
         return SUGA_E_INVALID_ARG;
     if (!valid(t, index))
         return bad_index(t, index, NULL);
-    json_t *o = breaker_json(&t->breakers[index], &t->breaker_states[index], now_ms);
-    if (!o)
-        return SUGA_E_NOMEM;
-    *out = o;
-    return SUGA_OK;
+    return suga_breaker_state_describe(&t->breakers[index], &t->breaker_states[index], now_ms, out);
 }
 
 suga_status suga_breaker_describe_all(const suga_table *t, int64_t now_ms, json_t **out)

@@ -59,35 +59,56 @@ suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "unknown operation '%s'", shown);
 }
 
-/* An operation with a breaker or a retry policy: the breaker admits each try (an open one
- * refuses at once, which is the point: no waiting on a dependency known to be down) and hears how
- * it went; a failure that is the dependency's (suga_breaker_counts_failure) is retried with
- * exponential backoff while the policy allows and the deadline leaves time. Bad arguments never
- * get here: they were refused by the decoder, and retrying them could not help. */
+int64_t suga_op_deadline(const suga_op *op, int64_t deadline_ms, int64_t now_ms)
+{
+    if (!op || !op->timeout_ms)
+        return deadline_ms;
+    int64_t own = now_ms + (int64_t)op->timeout_ms;
+    return deadline_ms == 0 || own < deadline_ms ? own : deadline_ms;
+}
+
+/* An operation with a breaker or a retry policy. The breaker admits the call once (an open one
+ * refuses at once, which is the point: no waiting on a dependency known to be down) and hears
+ * once how it went, after the last try: one call with its retries is one success or one failure,
+ * so `failure_threshold` counts calls, not tries. A failure that is the dependency's
+ * (suga_breaker_counts_failure) is retried with exponential backoff while the policy allows and
+ * the deadline leaves time; timeout_ms clips that deadline once, here, so it bounds the whole
+ * call with its retries (each try, through suga_call_id_slow, clips it again to no effect). Bad
+ * arguments never get here: they were refused by the decoder, and retrying them could not help.
+ * While a guarded operation runs, ctx->under_breaker tells handlers that its outcome is counted
+ * here (http_client then leaves its per-host breaker out). */
 static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const suga_op *op, const void *args,
                                   json_t **result)
 {
     bool guarded = op->breaker_index != SUGA_NO_BREAKER;
-    for (uint32_t attempt = 1;; attempt++) {
-        if (guarded) {
-            suga_status admitted = suga_breaker_admit(table, op->breaker_index, suga_runtime_now_ms(), ctx);
-            if (admitted != SUGA_OK) {
-                table->stats[op->id].calls++;
-                table->stats[op->id].errors++;
-                return admitted;
-            }
+    if (guarded) {
+        suga_status admitted = suga_breaker_admit(table, op->breaker_index, suga_runtime_now_ms(), ctx);
+        if (admitted != SUGA_OK) {
+            table->stats[op->id].calls++;
+            table->stats[op->id].errors++;
+            return admitted;
         }
-        suga_status st = suga_table_call_id(table, ctx, op->id, args, result);
-        if (guarded)
-            suga_breaker_record_status(table, op->breaker_index, st, suga_runtime_now_ms());
+    }
+    int64_t saved_deadline = ctx->deadline_ms;
+    bool saved_under_breaker = ctx->under_breaker;
+    ctx->deadline_ms = suga_op_deadline(op, saved_deadline, suga_clock_wall_ms());
+    ctx->under_breaker = saved_under_breaker || guarded;
+    suga_status st;
+    for (uint32_t attempt = 1;; attempt++) {
+        st = suga_table_call_id(table, ctx, op->id, args, result);
         uint32_t delay_ms = 0;
         if (st == SUGA_OK || !suga_breaker_counts_failure(st) ||
             suga_retry_delay_ms(op, attempt, suga_clock_wall_ms(), ctx->deadline_ms, &delay_ms) != SUGA_OK)
-            return st;
+            break;
         struct timespec pause = {.tv_sec = delay_ms / 1000, .tv_nsec = (long)(delay_ms % 1000) * 1000000};
         while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
             ;
     }
+    ctx->deadline_ms = saved_deadline;
+    ctx->under_breaker = saved_under_breaker;
+    if (guarded)
+        suga_breaker_record_status(table, op->breaker_index, st, suga_runtime_now_ms());
+    return st;
 }
 
 /* A rejected call is still a call: counted, and counted as an error. */

@@ -194,6 +194,9 @@ suga_status suga_module_leave(const suga_table *t, const suga_op *op)
     }
 }
 
+/* timeout_ms is applied here because every call of a handler by id or by name reaches it: the
+ * generator marks operations with timeout_ms out_of_line, so the inline path stays a range check
+ * and a call. The handler sees the clipped deadline; its caller gets its own back. */
 suga_status suga_call_id_slow(const suga_table *t, suga_ctx *ctx, uint32_t id, const void *args, json_t **result)
 {
     const suga_op *op = &t->ops[id];
@@ -205,7 +208,11 @@ suga_status suga_call_id_slow(const suga_table *t, suga_ctx *ctx, uint32_t id, c
         t->stats[id].errors++;
         return status;
     }
+    int64_t saved_deadline = ctx->deadline_ms;
+    if (op->timeout_ms)
+        ctx->deadline_ms = suga_op_deadline(op, saved_deadline, suga_clock_wall_ms());
     status = op->invoke(ctx, args, result);
+    ctx->deadline_ms = saved_deadline;
     if (lazy)
         suga_module_leave(t, op);
     if (status != SUGA_OK)

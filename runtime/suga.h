@@ -57,7 +57,17 @@ typedef struct suga_ctx {
     char error[SUGA_ERROR_MAX];
     const char *request_id;     /* Lambda request id, or NULL */
     const char *correlation_id; /* propagated into logs, or NULL */
-    int64_t deadline_ms;        /* wall-clock ms since the epoch, 0 = none */
+    int64_t deadline_ms;        /* wall-clock ms since the epoch, 0 = none; while an operation
+                                 * with timeout_ms (spec) runs, its handler sees this clipped to
+                                 * now + timeout_ms, restored when it returns */
+    bool under_breaker;         /* true while the call runs inside an operation guarded by a
+                                 * circuit breaker (spec: breaker; or circuit_breaker.call), which
+                                 * counts the operation's outcome once, retries included: a
+                                 * handler that guards its own dependency (http_client's per-host
+                                 * breakers) leaves it to that breaker instead of counting the
+                                 * same failure again. Set by the dispatcher (and
+                                 * circuit_breaker.call) around the guarded call and restored
+                                 * after it; suga_ctx_init clears it */
 } suga_ctx;
 
 void suga_ctx_init(suga_ctx *ctx);
@@ -162,7 +172,8 @@ typedef struct suga_op {
     void **lazy_handler;   /* lazy modules: where the dlsym'ed handler goes (NULL when not
                             * loaded); eager modules: NULL, the handler is linked in */
     bool out_of_line;      /* a call by id needs more than the inline path: the module is lazy,
-                            * or a success invalidates cached results (suga_call_id_slow) */
+                            * a success invalidates cached results, or timeout_ms clips the
+                            * deadline (suga_call_id_slow) */
     const suga_param *params;
     uint16_t param_count;
     uint32_t args_size;
@@ -179,7 +190,8 @@ typedef struct suga_op {
     uint32_t retry_backoff_ms;
     const char *breaker;      /* circuit breaker name, or NULL */
     uint16_t breaker_index;   /* into the table's breakers; UINT16_MAX when none */
-    uint32_t timeout_ms;      /* 0 = none */
+    uint32_t timeout_ms;      /* 0 = none; else the deadline the handler sees is at most this
+                               * far away, for the whole call with its retries */
     const char *source;       /* "spec/cache.yaml:12:3", where it was declared */
 } suga_op;
 
@@ -401,7 +413,8 @@ suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_
 /* Clear the cached results of the operations `writer` invalidates (spec: invalidates). */
 suga_status suga_result_cache_invalidate(const suga_table *table, const suga_op *writer);
 /* Internal: the call path of operations marked out_of_line: a lazy module (load, call, unload
- * policy) and invalidation of cached results after a success. */
+ * policy), the deadline clipped by timeout_ms while the handler runs, and invalidation of
+ * cached results after a success. */
 suga_status suga_call_id_slow(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                               json_t **result);
 /* Internal: the handler returned `status`; counts the error and drops any partial result. */
@@ -412,7 +425,7 @@ static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *
 {
     if (__builtin_expect(!table || !ctx || !args || !result || id >= table->op_count, 0))
         return suga_call_id_refused(table, ctx, id, args, result);
-    if (table->ops[id].out_of_line) /* lazy module, or cached results to invalidate */
+    if (table->ops[id].out_of_line) /* lazy module, cached results to invalidate, or timeout_ms */
         return suga_call_id_slow(table, ctx, id, args, result);
     *result = NULL;
     suga_status status = table->ops[id].invoke(ctx, args, result);

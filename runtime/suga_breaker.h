@@ -25,6 +25,11 @@
  * choosing; the engine uses its monotonic clock), so nothing here reads a clock, sleeps or
  * allocates on the admit/record path. The state lives in the table's breaker_states (one per
  * declared breaker, generated zeroed = closed); the runtime is single-threaded, so no locking.
+ *
+ * The state machine itself works on one declaration and one state (suga_breaker_state_*, at the
+ * end of this file), so a breaker can also live outside a table: http_client keeps one state per
+ * host, all driven by the declaration of the breaker named "http_client" (docs/http_client.md).
+ * The table-indexed functions check the index and call those.
  */
 #ifndef SUGA_BREAKER_H
 #define SUGA_BREAKER_H
@@ -104,6 +109,32 @@ suga_status suga_breaker_describe(const suga_table *table, uint16_t index, int64
 
 /* Every breaker of the table, in index (name) order, as a JSON array. */
 suga_status suga_breaker_describe_all(const suga_table *table, int64_t now_ms, json_t **out);
+
+/* ---- the state machine on one declaration and one state ----
+ *
+ * The same transitions and messages as the table-indexed functions above, for a breaker whose
+ * state the caller keeps (zeroed = closed). `config` is never changed. SUGA_E_INVALID_ARG for a
+ * NULL config or state (with a message in ctx when there is one). */
+
+/* As suga_breaker_admit. `subject` names the breaker at the start of a refusal message, e.g.
+ *   "http_client.make_request: circuit breaker for http://127.0.0.1:2773" gives
+ *   "http_client.make_request: circuit breaker for http://127.0.0.1:2773 is open after 5
+ *    consecutive failures; next trial in 12.3 s";
+ * NULL gives "circuit breaker 'NAME'" with config->name. */
+suga_status suga_breaker_state_admit(const suga_breaker *config, suga_breaker_state *state, const char *subject,
+                                     int64_t now_ms, suga_ctx *ctx);
+/* As suga_breaker_record, suga_breaker_release, suga_breaker_record_status, suga_breaker_reset. */
+suga_status suga_breaker_state_record(const suga_breaker *config, suga_breaker_state *state, bool success,
+                                      int64_t now_ms);
+suga_status suga_breaker_state_release(suga_breaker_state *state);
+suga_status suga_breaker_state_record_status(const suga_breaker *config, suga_breaker_state *state,
+                                             suga_status status, int64_t now_ms);
+suga_status suga_breaker_state_reset(suga_breaker_state *state);
+/* As suga_breaker_phase_at and suga_breaker_describe (the "name" and "source" are config's). */
+suga_status suga_breaker_state_phase(const suga_breaker *config, const suga_breaker_state *state, int64_t now_ms,
+                                     suga_breaker_phase *out);
+suga_status suga_breaker_state_describe(const suga_breaker *config, const suga_breaker_state *state, int64_t now_ms,
+                                        json_t **out);
 
 /* The retry policy of `op` (spec: retry: {attempts, backoff_ms}). retry_attempts counts every
  * try, the first one included: attempts: 3 is one call and up to two retries. For retry number

@@ -13,6 +13,11 @@ double suga_clock_elapsed_ms(void);
  * with suga_modules_set_clock. */
 int64_t suga_runtime_now_ms(void);
 
+/* The deadline a call of `op` runs under (dispatch.c): deadline_ms (wall-clock ms, 0 = none)
+ * clipped to now_ms + op->timeout_ms when the operation declares timeout_ms (spec), else
+ * deadline_ms unchanged. */
+int64_t suga_op_deadline(const suga_op *op, int64_t deadline_ms, int64_t now_ms);
+
 /* Result cache (result_cache.c). The key is the operation's name, a NUL byte and the canonical
  * JSON of the arguments (sorted keys, compact), so equal arguments in any key order hit. */
 suga_status suga_result_cache_key(const suga_op *op, json_t *args, char **key, size_t *len);

@@ -85,7 +85,11 @@ suga_status circuit_breaker_call(suga_ctx *ctx, const suga_args_circuit_breaker_
     st = suga_breaker_admit(&suga_main_table, index, suga_runtime_now_ms(), ctx);
     if (st != SUGA_OK)
         return st;
+    /* this breaker counts the outcome, as the dispatcher's would (suga_ctx.under_breaker) */
+    bool under_breaker = ctx->under_breaker;
+    ctx->under_breaker = true;
     st = suga_table_call_op_json(&suga_main_table, ctx, op, args->args, result);
+    ctx->under_breaker = under_breaker;
     suga_breaker_record_status(&suga_main_table, index, st, suga_runtime_now_ms());
     return st;
 }

@@ -21,11 +21,20 @@
  * hosts are kept; a new host past that evicts the least recently used one (closing its
  * connections).
  *
+ * Host breakers: every pooled host has a circuit breaker, driven by the runtime's state machine
+ * (suga_breaker_state_*) with the thresholds of the breaker declared as "http_client" under
+ * limits.breakers (defaults below when it is not declared). Transport failures and 5xx answers
+ * count against it; an open one refuses at once with SUGA_E_UNAVAILABLE. A call made inside an
+ * operation that has its own breaker (suga_ctx.under_breaker: the homeassistant.* operations)
+ * is left to that breaker, so one failure is counted once. Its time is the runtime's clock
+ * (suga_runtime_now_ms), which tests replace with suga_modules_set_clock.
+ *
  * Secrets: the values of secret-looking headers (suga_is_secret_name: Authorization,
- * X-Api-Key, Cookie...) and a password in the URL never go into a log record, a result or an
- * error message. URLs are shown with the user info and secret-looking query values masked, and
- * every error message is scrubbed of those values before it is returned, in case libcurl's own
- * error text ever quotes one.
+ * X-Api-Key, Cookie...), the credential after "Bearer " or "Basic ", and a password in the URL
+ * are registered with the runtime's masking function (suga_secret_add_request) before anything
+ * can write a message, so suga_fail and every log record mask them wherever they appear, even
+ * in libcurl's, OpenSSL's or jansson's text. URLs are shown without user info (and the masking
+ * function drops their query in messages and logs).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,6 +50,8 @@
 
 #include "config/suga_config.h"
 #include "logging/suga_logging.h"
+#include "suga_breaker.h"
+#include "suga_internal.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -56,11 +67,22 @@
 #define HOST_KEY_MAX 320          /* "https://" + a 253-byte name (or [IPv6]) + ":65535" */
 #define LAST_ERROR_MAX 256
 #define SHOWN_URL_MAX 300         /* bytes of a URL quoted in a message */
-#define MAX_SECRETS 16            /* secret values scrubbed from one request's messages */
 #define HEADER_NAME_MAX 256
 #define HEADER_VALUE_MAX 8192
 #define CA_PATH_MAX 1024
 #define USER_AGENT_MAX 256
+#define HOST_BREAKER "http_client" /* the limits.breakers entry whose thresholds host breakers use */
+
+/* Host breakers when spec/limits.yaml declares no "http_client" breaker: the same thresholds as
+ * the homeassistant breaker. */
+static const suga_breaker default_host_breaker = {
+    .name = HOST_BREAKER,
+    .failure_threshold = 5,
+    .cooldown_seconds = 30,
+    .half_open_max_calls = 1,
+    .success_threshold = 1,
+    .source = "default (no limits.breakers." HOST_BREAKER " in the spec)",
+};
 
 /* ---- state ---- */
 
@@ -74,13 +96,15 @@ typedef struct pool_host {
     long last_status;       /* 0 = no answer yet */
     char last_error[LAST_ERROR_MAX];
     uint64_t last_used;     /* the pool's sequence number at the last use: LRU order */
-    int64_t last_used_ms;   /* monotonic */
+    int64_t last_used_ms;   /* suga_runtime_now_ms */
+    suga_breaker_state breaker; /* this host's circuit breaker (state.host_breaker's thresholds) */
 } pool_host;
 
 static struct {
     bool curl_ready;
     bool exit_handler;      /* atexit(cleanup) registered */
     bool settings_ready;    /* environment read (first use) */
+    const suga_breaker *host_breaker; /* the thresholds of every host's breaker */
     int64_t timeout_ms;
     bool verify_tls;
     const char *verify_tls_source; /* "default", "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL", "configure" */
@@ -119,13 +143,6 @@ __attribute__((destructor)) static void http_client_unloaded(void)
 
 /* ---- small helpers ---- */
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double monotonic_us(void)
 {
     struct timespec ts;
@@ -151,44 +168,6 @@ static void copy_text(char *out, size_t size, const char *in)
     out[len] = '\0';
 }
 
-/* Replace every occurrence of secret[0..len) in buf (a NUL-terminated string of capacity size)
- * with the mask. Secrets shorter than 4 bytes are left alone: masking "a" would garble a
- * message without protecting anything. */
-static void scrub(char *buf, size_t size, const char *secret, size_t len)
-{
-    if (!secret || len < 4)
-        return;
-    (void)size; /* the mask is shorter than any secret scrubbed: the text only shrinks */
-    const size_t mask_len = strlen(SUGA_MASK);
-    char *hit, *from = buf;
-    while ((hit = memmem(from, strlen(from), secret, len)) != NULL) {
-        memmove(hit + mask_len, hit + len, strlen(hit + len) + 1);
-        memcpy(hit, SUGA_MASK, mask_len);
-        from = hit + mask_len;
-    }
-}
-
-typedef struct secrets {
-    const char *ptr[MAX_SECRETS];
-    size_t len[MAX_SECRETS];
-    size_t count;
-} secrets;
-
-static void secrets_add(secrets *s, const char *ptr, size_t len)
-{
-    if (len >= 4 && s->count < MAX_SECRETS) {
-        s->ptr[s->count] = ptr;
-        s->len[s->count] = len;
-        s->count++;
-    }
-}
-
-static void scrub_all(char *buf, size_t size, const secrets *s)
-{
-    for (size_t i = 0; s && i < s->count; i++)
-        scrub(buf, size, s->ptr[i], s->len[i]);
-}
-
 /* ---- set-up on first use ---- */
 
 static void warn(const suga_ctx *ctx, const char *message, json_t *fields)
@@ -211,12 +190,11 @@ static suga_status init_curl(suga_ctx *ctx, const char *op)
 }
 
 /* A setting from the config module, as a bool; *set tells whether it is set at all (an empty
- * value counts as unset). */
-static suga_status config_bool(suga_ctx *ctx, const char *op, const char *name, bool *set, bool *value)
+ * value counts as unset), text[16] is its value as written (for messages). */
+static suga_status config_bool(suga_ctx *ctx, const char *op, const char *name, bool *set, bool *value, char text[16])
 {
-    char text[16];
     *set = false;
-    if (suga_config_get_string(name, "", text, sizeof text, NULL) == SUGA_OK && text[0] == '\0')
+    if (suga_config_get_string(name, "", text, 16, NULL) == SUGA_OK && text[0] == '\0')
         return SUGA_OK; /* unset or empty; a value too long for text is not a bool and falls through */
     suga_ctx inner;
     suga_ctx_init(&inner);
@@ -312,27 +290,32 @@ static void warn_insecure_default(const suga_ctx *ctx)
 }
 
 /* The settings, read from the configuration on first use (not at start-up: the module is not
- * loaded then). HOME_ASSISTANT_VERIFY_SSL wins over its inverted alias NOT_VERIFY_SSL, the
- * variable of Home Assistant's own Alexa forwarder script. */
+ * loaded then). NOT_VERIFY_SSL, the variable of Home Assistant's own Alexa forwarder script, is
+ * the inverted alias of HOME_ASSISTANT_VERIFY_SSL; both may be set when they agree, and a
+ * contradiction is refused as the settings module refuses it (handlers/config/settings.c), so
+ * the engine never has two answers to "is TLS verified?". The host breakers' thresholds come
+ * from the breaker declared as HOST_BREAKER, or default_host_breaker. */
 static suga_status ensure_ready(suga_ctx *ctx, const char *op)
 {
     suga_status st = init_curl(ctx, op);
     if (st != SUGA_OK || state.settings_ready)
         return st;
-    bool set = false, value = true;
-    st = config_bool(ctx, op, "HOME_ASSISTANT_VERIFY_SSL", &set, &value);
+    bool verify_set = false, verify = true, alias_set = false, alias = false;
+    char verify_text[16], alias_text[16];
+    st = config_bool(ctx, op, "HOME_ASSISTANT_VERIFY_SSL", &verify_set, &verify, verify_text);
+    if (st == SUGA_OK)
+        st = config_bool(ctx, op, "NOT_VERIFY_SSL", &alias_set, &alias, alias_text);
     if (st != SUGA_OK)
         return st;
-    if (set) {
-        state.verify_tls = value;
-        state.verify_tls_source = "HOME_ASSISTANT_VERIFY_SSL";
-    } else {
-        st = config_bool(ctx, op, "NOT_VERIFY_SSL", &set, &value);
-        if (st != SUGA_OK)
-            return st;
-        state.verify_tls = set ? !value : true;
-        state.verify_tls_source = set ? "NOT_VERIFY_SSL" : "default";
-    }
+    if (verify_set && alias_set && verify == alias)
+        return suga_fail(ctx, SUGA_E_STATE,
+                         "%s: HOME_ASSISTANT_VERIFY_SSL=%s and NOT_VERIFY_SSL=%s contradict each other: set only one",
+                         op, verify_text, alias_text);
+    state.verify_tls = verify_set ? verify : alias_set ? !alias : true;
+    state.verify_tls_source = verify_set ? "HOME_ASSISTANT_VERIFY_SSL" : alias_set ? "NOT_VERIFY_SSL" : "default";
+    uint16_t index;
+    bool declared = suga_breaker_find(&suga_main_table, HOST_BREAKER, strlen(HOST_BREAKER), &index, NULL) == SUGA_OK;
+    state.host_breaker = declared ? &suga_main_table.breakers[index] : &default_host_breaker;
     state.timeout_ms = DEFAULT_TIMEOUT_MS;
     state.max_hosts = DEFAULT_MAX_HOSTS;
     default_user_agent();
@@ -387,33 +370,10 @@ typedef struct target {
     bool tls;
 } target;
 
-/* The query with the value of every secret-looking parameter masked (name=***). */
-static void mask_query(const char *query, char *out, size_t size)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    const char *p = query;
-    while (*p && o + 1 < size) {
-        const char *end = strchr(p, '&');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        size_t name_len = eq ? (size_t)(eq - p) : len;
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(name_len < sizeof name - 1 ? name_len : sizeof name - 1), p);
-        int n;
-        if (eq && suga_is_secret_name(name))
-            n = snprintf(out + o, size - o, "%s%.*s=" SUGA_MASK, o ? "&" : "", (int)name_len, p);
-        else
-            n = snprintf(out + o, size - o, "%s%.*s", o ? "&" : "", (int)len, p);
-        if (n < 0 || (size_t)n >= size - o) {
-            out[o] = '\0';
-            break;
-        }
-        o += (size_t)n;
-        p += len + (end ? 1 : 0);
-    }
-}
-
+/* The URL as messages and log records show it: the user info replaced by the mask and the
+ * fragment dropped; cut to SHOWN_URL_MAX bytes. The query is kept here: suga_fail and the log
+ * masking (SUGA_MASK_MESSAGE) replace a URL's whole query wherever it is written. The user info
+ * is removed here all the same, because a URL cut inside it would no longer look like one. */
 static void show_url(target *t)
 {
     copy_text(t->shown, sizeof t->shown, t->key); /* the fallback */
@@ -428,13 +388,6 @@ static void show_url(target *t)
     curl_url_set(d, CURLUPART_PASSWORD, NULL, 0);
     curl_url_set(d, CURLUPART_OPTIONS, NULL, 0);
     curl_url_set(d, CURLUPART_FRAGMENT, NULL, 0);
-    if (curl_url_get(d, CURLUPART_QUERY, &part, 0) == CURLUE_OK && part) {
-        char masked[2100];
-        mask_query(part, masked, sizeof masked);
-        curl_url_set(d, CURLUPART_QUERY, masked[0] ? masked : NULL, 0);
-    }
-    curl_free(part);
-    part = NULL;
     if (curl_url_get(d, CURLUPART_URL, &part, 0) == CURLUE_OK && part) {
         size_t cut = 0;
         suga_util_utf8_cut(part, strlen(part), SHOWN_URL_MAX, &cut);
@@ -444,29 +397,61 @@ static void show_url(target *t)
     curl_url_cleanup(d);
 }
 
-/* The password of user:password@ in the raw URL text, as a secret to scrub. */
-static void url_password(const char *url, size_t len, secrets *s)
+/* ---- secrets: registered with the masking function before any message is written ---- */
+
+static suga_status remember(suga_ctx *ctx, const char *value, size_t len)
 {
-    const char *scheme_end = strstr(url, "://");
-    if (!scheme_end)
-        return;
-    const char *auth = scheme_end + 3;
-    size_t rest = len - (size_t)(auth - url);
-    size_t host_start = strcspn(auth, "/?#");
-    if (host_start > rest)
-        host_start = rest;
-    const char *at = NULL;
-    for (size_t i = 0; i < host_start; i++)
-        if (auth[i] == '@')
-            at = auth + i;
-    if (!at)
-        return;
-    const char *colon = memchr(auth, ':', (size_t)(at - auth));
-    if (colon)
-        secrets_add(s, colon + 1, (size_t)(at - colon - 1));
+    if (suga_secret_add_request(value, len) != SUGA_OK) /* unmasked, a message could leak it: refuse */
+        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory remembering a secret to mask");
+    return SUGA_OK;
 }
 
-static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t, secrets *s)
+/* The password of user:password@ in the raw URL text (as written: percent-encoded). */
+static suga_status remember_url_password(suga_ctx *ctx, const char *url, size_t len)
+{
+    const char *scheme_end = url ? memmem(url, len, "://", 3) : NULL;
+    if (!scheme_end)
+        return SUGA_OK;
+    const char *auth = scheme_end + 3, *end = url + len, *at = NULL;
+    for (const char *c = auth; c < end && !strchr("/?#", *c); c++) /* the authority; a NUL ends it too */
+        if (*c == '@')
+            at = c;
+    if (!at)
+        return SUGA_OK;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    return colon ? remember(ctx, colon + 1, (size_t)(at - colon - 1)) : SUGA_OK;
+}
+
+/* Every secret a request carries: the value of each secret-looking header, the credential after
+ * its "Bearer " or "Basic " (a message may quote it alone), and the URL's password. Values
+ * shorter than SUGA_SECRET_MIN_LEN are not remembered (suga_mask.h); the shape rules still
+ * catch "Bearer x" and URL user info. Malformed headers are left to build_headers, whose
+ * messages never quote a value. */
+static suga_status remember_secrets(suga_ctx *ctx, const suga_args_http_client_make_request *a)
+{
+    suga_status st = remember_url_password(ctx, a->url.ptr, a->url.len);
+    if (st != SUGA_OK || !a->has_headers || !json_is_object(a->headers))
+        return st;
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)a->headers, name, value) {
+        if (!json_is_string(value) || !suga_is_secret_name(name))
+            continue;
+        const char *v = json_string_value(value);
+        size_t len = json_string_length(value);
+        st = remember(ctx, v, len);
+        size_t scheme = len > 7 && !strncasecmp(v, "Bearer ", 7) ? 7 : len > 6 && !strncasecmp(v, "Basic ", 6) ? 6 : 0;
+        while (scheme && scheme < len && v[scheme] == ' ')
+            scheme++;
+        if (st == SUGA_OK && scheme)
+            st = remember(ctx, v + scheme, len - scheme);
+        if (st != SUGA_OK)
+            return st;
+    }
+    return SUGA_OK;
+}
+
+static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t)
 {
     memset(t, 0, sizeof *t);
     if (memchr(url->ptr, '\0', url->len))
@@ -474,7 +459,6 @@ static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t, s
     /* checked before libcurl sees it: libcurl knows other schemes (ftp, file...) */
     if (strncasecmp(url->ptr, "http://", 7) != 0 && strncasecmp(url->ptr, "https://", 8) != 0)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' must be an http:// or https:// URL");
-    url_password(url->ptr, url->len, s);
     t->url = curl_url();
     if (!t->url)
         return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory parsing the URL");
@@ -482,6 +466,13 @@ static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t, s
     if (uc != CURLUE_OK)
         return suga_fail(ctx, uc == CURLUE_OUT_OF_MEMORY ? SUGA_E_NOMEM : SUGA_E_INVALID_ARG,
                          OP_REQUEST ": arg 'url' is not a valid URL: %s", curl_url_strerror(uc));
+    char *password = NULL; /* decoded, as libcurl sends it: masked in that form too */
+    suga_status remembered = SUGA_OK;
+    if (curl_url_get(t->url, CURLUPART_PASSWORD, &password, CURLU_URLDECODE) == CURLUE_OK && password)
+        remembered = remember(ctx, password, strlen(password));
+    curl_free(password);
+    if (remembered != SUGA_OK)
+        return remembered;
     char *scheme = NULL, *host = NULL, *port = NULL;
     suga_status st = SUGA_OK;
     if (curl_url_get(t->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -529,8 +520,8 @@ static suga_status add_header(suga_ctx *ctx, request_headers *rh, const char *te
 }
 
 /* Checks names (RFC 9110 tokens) and values (no CR, LF or NUL: no header injection), never
- * quoting a value; collects secret-looking values for scrubbing. */
-static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_headers *rh, secrets *s)
+ * quoting a value (secret ones were registered for masking by remember_secrets already). */
+static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_headers *rh)
 {
     const char *name;
     json_t *value;
@@ -556,13 +547,6 @@ static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_h
             if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0')
                 return suga_fail(ctx, SUGA_E_INVALID_ARG,
                                  OP_REQUEST ": header %s has a line break or NUL in its value (not shown)", shown);
-        if (suga_is_secret_name(name)) {
-            secrets_add(s, v, len);
-            if (len > 7 && !strncasecmp(v, "Bearer ", 7))
-                secrets_add(s, v + 7, len - 7);
-            else if (len > 6 && !strncasecmp(v, "Basic ", 6))
-                secrets_add(s, v + 6, len - 6);
-        }
         rh->content_type |= !strcasecmp(name, "content-type");
         rh->user_agent |= !strcasecmp(name, "user-agent");
         /* "Name;" is libcurl's way to send an empty value ("Name:" would remove the header) */
@@ -591,6 +575,7 @@ typedef struct response {
     bool over_limit, nomem;
     json_t *headers;   /* selected response headers of the last response, lower-case names */
     bool headers_nomem;
+    bool in_headers;   /* a status line came and the blank line ending its headers has not */
 } response;
 
 static size_t on_body(char *bytes, size_t size, size_t nmemb, void *userdata)
@@ -635,6 +620,11 @@ static size_t on_header(char *bytes, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     if (n >= 5 && !memcmp(bytes, "HTTP/", 5)) { /* a new response (after a 100 Continue, say) */
         json_object_clear(r->headers);
+        r->in_headers = true;
+        return n;
+    }
+    if ((n == 2 && !memcmp(bytes, "\r\n", 2)) || (n == 1 && bytes[0] == '\n')) {
+        r->in_headers = false;
         return n;
     }
     const char *colon = memchr(bytes, ':', n);
@@ -742,7 +732,20 @@ static suga_status describe_failure(CURLcode rc, CURL *easy, const response *r, 
         }
         snprintf(out, size, "out of memory reading the response");
         return SUGA_E_NOMEM;
+#if LIBCURL_VERSION_NUM >= 0x080600 /* CURLE_TOO_LARGE: 8.6.0 */
+    case CURLE_TOO_LARGE: /* 8.6 and later: a header line over 100 KB, or all of them over 300 KB */
+        snprintf(out, size, "response headers are too large: %s", detail);
+        return SUGA_E_LIMIT;
+#endif
     case CURLE_OUT_OF_MEMORY:
+        /* before 8.6, libcurl refuses a response header line past its limit (100 KB) with this
+         * code: the server's doing, not a lack of memory here. 7.88 leaves the error buffer empty
+         * (others say "Rejected ... bytes header" or "Avoided giant realloc for header"), so the
+         * sign is where it stopped: after a status line, before the end of its headers */
+        if (r->in_headers || (errbuf[0] && strstr(errbuf, "header"))) {
+            snprintf(out, size, "response headers are too large (a header line over libcurl's limit of 100 KB)");
+            return SUGA_E_LIMIT;
+        }
         snprintf(out, size, "out of memory");
         return SUGA_E_NOMEM;
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -769,11 +772,11 @@ static suga_status describe_failure(CURLcode rc, CURL *easy, const response *r, 
 
 /* ---- make_request ---- */
 
+/* suga_fail masks the message: the URL's query, and every secret remember_secrets registered */
 static suga_status request_failed(suga_ctx *ctx, suga_status st, const char *method, const target *t, pool_host *h,
-                                  const char *why, const secrets *s)
+                                  const char *why)
 {
     suga_fail(ctx, st, OP_REQUEST ": %s %s: %s", method, t->shown, why);
-    scrub_all(ctx->error, sizeof ctx->error, s);
     if (h) {
         h->errors++;
         /* the message without the operation's name, for http_client.status */
@@ -843,8 +846,22 @@ static void log_request(const suga_ctx *ctx, const char *method, const target *t
     json_decref(fields);
 }
 
+/* What one transfer says about its host, for the host's breaker: an answer below 500 is a
+ * success; a 5xx answer or a transport failure (refused, unreachable, DNS, timeout, TLS, hung
+ * up) is a failure; anything else (our own limits, out of memory, a timeout cut short by the
+ * invocation's deadline) says nothing about the host and only frees a half-open trial slot. */
+static void record_host_outcome(pool_host *h, CURLcode rc, suga_status failure, bool clipped, long status)
+{
+    suga_status outcome = SUGA_E_STATE; /* not counted */
+    if (rc == CURLE_OK)
+        outcome = status >= 500 ? SUGA_E_UNAVAILABLE : SUGA_OK;
+    else if (failure == SUGA_E_UNAVAILABLE && !(rc == CURLE_OPERATION_TIMEDOUT && clipped))
+        outcome = SUGA_E_UNAVAILABLE;
+    suga_breaker_state_record_status(state.host_breaker, &h->breaker, outcome, suga_runtime_now_ms());
+}
+
 static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_request *a, const char *method, target *t,
-                           secrets *s, json_t **result)
+                           json_t **result)
 {
     /* the timeout: the caller's (or the configured default), never past the deadline */
     int64_t asked = a->has_timeout_ms ? a->timeout_ms : state.timeout_ms, timeout = asked;
@@ -856,7 +873,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
             snprintf(why, sizeof why,
                      "no time left before the invocation's deadline (%" PRId64 " ms left, %d ms are kept to answer in)",
                      left + SAFETY_MARGIN_MS, SAFETY_MARGIN_MS);
-            return request_failed(ctx, SUGA_E_UNAVAILABLE, method, t, NULL, why, s);
+            return request_failed(ctx, SUGA_E_UNAVAILABLE, method, t, NULL, why); /* no host asked: not counted */
         }
         if (left < timeout) {
             timeout = left;
@@ -871,7 +888,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         return st;
     request_headers rh = {0};
     if (a->has_headers && a->headers)
-        st = build_headers(ctx, a->headers, &rh, s);
+        st = build_headers(ctx, a->headers, &rh);
     if (st == SUGA_OK && body.type && !rh.content_type)
         st = add_header(ctx, &rh, body.type);
     if (st == SUGA_OK && body.data) /* no "Expect: 100-continue" round trip before a large body */
@@ -879,13 +896,20 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     pool_host *h = NULL;
     if (st == SUGA_OK && !(h = pool_get(t->key, t->tls)))
         st = suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory adding %s to the pool", t->key);
+    /* the host's breaker, unless an operation's own breaker counts this call (under_breaker) */
+    bool counted = st == SUGA_OK && !ctx->under_breaker;
+    if (counted) {
+        char subject[HOST_KEY_MAX + 64];
+        snprintf(subject, sizeof subject, OP_REQUEST ": circuit breaker for %s", h->key);
+        st = suga_breaker_state_admit(state.host_breaker, &h->breaker, subject, suga_runtime_now_ms(), ctx);
+    }
     if (st != SUGA_OK) {
         curl_slist_free_all(rh.list);
         free(body.owned);
         return st;
     }
     h->last_used = ++state.sequence;
-    h->last_used_ms = monotonic_ms();
+    h->last_used_ms = suga_runtime_now_ms();
     if (!verify && t->tls && a->has_verify_tls && !h->warned_insecure && state.verify_tls) {
         h->warned_insecure = true;
         char message[HOST_KEY_MAX + 128];
@@ -928,6 +952,12 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     long connects = 0, status = 0;
     curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    char why[CURL_ERROR_SIZE + 200] = "";
+    suga_status failure = SUGA_OK;
+    if (rc != CURLE_OK)
+        failure = describe_failure(rc, e, &r, errbuf, timeout, asked, clipped, why, sizeof why);
+    if (counted) /* what the host did, before what became of its answer here */
+        record_host_outcome(h, rc, failure, clipped, status);
     h->requests++;
     h->connections += (uint64_t)(connects > 0 ? connects : 0);
     bool reused = rc == CURLE_OK && connects == 0;
@@ -941,14 +971,13 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     free(body.owned);
 
     if (rc != CURLE_OK || r.nomem || r.headers_nomem) {
-        char why[CURL_ERROR_SIZE + 200];
-        st = rc == CURLE_OK ? SUGA_E_NOMEM : describe_failure(rc, e, &r, errbuf, timeout, asked, clipped, why, sizeof why);
+        st = rc == CURLE_OK ? SUGA_E_NOMEM : failure;
         if (rc == CURLE_OK)
             snprintf(why, sizeof why, "out of memory reading the response");
         free(r.data);
         json_decref(r.headers);
         log_request(ctx, method, t, 0, elapsed_ms, false);
-        return request_failed(ctx, st, method, t, h, why, s);
+        return request_failed(ctx, st, method, t, h, why);
     }
     h->last_status = status;
 
@@ -959,13 +988,12 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         json_error_t jerr;
         body_value = json_loadb(r.data, r.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (!body_value && status >= 200 && status < 300) {
-            char why[JSON_ERROR_TEXT_LENGTH + 96];
             snprintf(why, sizeof why, "response is not valid JSON (line %d, column %d): %s", jerr.line, jerr.column,
                      jerr.text);
             free(r.data);
             json_decref(r.headers);
             log_request(ctx, method, t, status, elapsed_ms, reused);
-            return request_failed(ctx, SUGA_E_HANDLER, method, t, h, why, s);
+            return request_failed(ctx, SUGA_E_HANDLER, method, t, h, why);
         }
         if (!body_value) /* an error page that claims JSON: the status is what the caller acts on */
             body_value = text_value(r.data, r.len);
@@ -976,7 +1004,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     log_request(ctx, method, t, status, elapsed_ms, reused);
     if (!body_value) {
         json_decref(r.headers);
-        return request_failed(ctx, SUGA_E_NOMEM, method, t, h, "out of memory building the result", s);
+        return request_failed(ctx, SUGA_E_NOMEM, method, t, h, "out of memory building the result");
     }
     return suga_util_result(ctx, OP_REQUEST,
                             json_pack("{s:I, s:o, s:o, s:f, s:b}", "status", (json_int_t)status, "headers", r.headers,
@@ -986,7 +1014,12 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
 
 suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
 {
-    suga_status st = ensure_ready(ctx, OP_REQUEST);
+    /* first of all: from here on every message that quotes a secret of this request (libcurl's,
+     * OpenSSL's or jansson's text, say) is masked by suga_fail, and every log record by the
+     * logger */
+    suga_status st = remember_secrets(ctx, args);
+    if (st == SUGA_OK)
+        st = ensure_ready(ctx, OP_REQUEST);
     if (st != SUGA_OK)
         return st;
     char method[8];
@@ -1006,26 +1039,33 @@ suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_
     if (args->has_headers && args->headers && !json_is_object(args->headers))
         return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'headers' must be an object");
 
-    secrets s = {0};
     target t;
-    st = parse_target(ctx, &args->url, &t, &s);
+    st = parse_target(ctx, &args->url, &t);
     if (st == SUGA_OK)
-        st = perform(ctx, args, method, &t, &s, result);
-    else
-        scrub_all(ctx->error, sizeof ctx->error, &s);
+        st = perform(ctx, args, method, &t, result);
     curl_url_cleanup(t.url);
     return st;
 }
 
 /* ---- status and configure ---- */
 
+/* The thresholds every host's breaker uses, and where they come from. */
+static json_t *host_breaker_json(void)
+{
+    const suga_breaker *b = state.host_breaker;
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:s}", "name", b->name, "failure_threshold",
+                     (json_int_t)b->failure_threshold, "cooldown_seconds", (json_int_t)b->cooldown_seconds,
+                     "half_open_max_calls", (json_int_t)b->half_open_max_calls, "success_threshold",
+                     (json_int_t)b->success_threshold, "source", b->source);
+}
+
 static json_t *settings_json(void)
 {
-    return json_pack("{s:I, s:b, s:s, s:I, s:s, s:b, s:s?, s:s}", "timeout_ms", (json_int_t)state.timeout_ms,
+    return json_pack("{s:I, s:b, s:s, s:I, s:s, s:b, s:s?, s:s, s:o}", "timeout_ms", (json_int_t)state.timeout_ms,
                      "verify_tls", state.verify_tls, "verify_tls_source", state.verify_tls_source, "max_hosts",
                      (json_int_t)state.max_hosts, "user_agent", state.user_agent, "custom_user_agent",
                      state.custom_user_agent, "ca_bundle", state.ca_bundle[0] ? state.ca_bundle : NULL,
-                     "ca_bundle_source", state.ca_bundle_source);
+                     "ca_bundle_source", state.ca_bundle_source, "host_breaker", host_breaker_json());
 }
 
 static json_t *libcurl_json(void)
@@ -1043,13 +1083,23 @@ static json_t *libcurl_json(void)
                      "async_dns", (v->features & CURL_VERSION_ASYNCHDNS) != 0);
 }
 
+/* One pooled host; its breaker as circuit_breaker.get shows a named one, less what every host
+ * shares (the thresholds and their source are in settings.host_breaker). */
 static json_t *host_json(const pool_host *h, int64_t now)
 {
-    return json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:s?, s:I}", "host", h->key, "tls", h->tls,
+    json_t *breaker = NULL;
+    if (suga_breaker_state_describe(state.host_breaker, &h->breaker, now, &breaker) != SUGA_OK)
+        return NULL;
+    static const char *const shared[] = {"name", "failure_threshold", "cooldown_seconds", "half_open_max_calls",
+                                         "success_threshold", "source"};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+        json_object_del(breaker, shared[i]);
+    return json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:s?, s:I, s:o}", "host", h->key, "tls", h->tls,
                      "verify_tls", h->verify_tls, "connections", (json_int_t)h->connections, "requests",
                      (json_int_t)h->requests, "reuses", (json_int_t)h->reuses, "errors", (json_int_t)h->errors,
                      "last_status", h->last_status ? json_integer(h->last_status) : json_null(), "last_error",
-                     h->last_error[0] ? h->last_error : NULL, "idle_ms", (json_int_t)(now - h->last_used_ms));
+                     h->last_error[0] ? h->last_error : NULL, "idle_ms", (json_int_t)(now - h->last_used_ms),
+                     "breaker", breaker);
 }
 
 suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
@@ -1059,7 +1109,7 @@ suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status
     if (st != SUGA_OK)
         return st;
     json_t *hosts = json_array();
-    int64_t now = monotonic_ms();
+    int64_t now = suga_runtime_now_ms();
     /* most recently used first */
     const pool_host *order[MAX_HOSTS];
     for (uint32_t i = 0; i < state.host_count; i++) {

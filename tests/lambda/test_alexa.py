@@ -256,7 +256,8 @@ class SecretsNeverLeave(unittest.TestCase):
             rec = box.call({"op": "homeassistant.get_state", "args": {"entity_id": "light.kitchen"}}, timeout_ms=8000)
             self.assertEqual(rec["body"]["errorType"], "Unavailable", rec)
             self.assertIn("Home Assistant answered 500", rec["body"]["errorMessage"])
-            self.assertIn("Bearer ***", rec["body"]["errorMessage"])
+            self.assertIn("raw ***", rec["body"]["errorMessage"])
+            self.assertNotIn(PLAIN_TOKEN[:12], rec["body"]["errorMessage"])
             body = box.call(directive("Alexa.PowerController", "TurnOn", "light#kitchen", token=PLAIN_TOKEN),
                             timeout_ms=8000)["body"]
             assert_valid(self, body)

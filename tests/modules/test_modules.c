@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "suga_breaker.h"
 #include "suga_ops.h" /* the test table, prefix mod_ */
 
 suga_status plain_ping(suga_ctx *ctx, const suga_args_plain_ping *args, json_t **result)
@@ -17,12 +18,20 @@ suga_status plain_ping(suga_ctx *ctx, const suga_args_plain_ping *args, json_t *
     return SUGA_OK;
 }
 
-/* resilient.*: each fails with `failure_status` while `failures_left` > 0, counting its calls. */
+/* resilient.*: each fails with `failure_status` while `failures_left` > 0, counting its calls
+ * and noting what each call saw in its ctx (the deadline, under_breaker). */
+#define SEEN_MAX 16
 static int failures_left, handler_calls;
 static suga_status failure_status = SUGA_E_UNAVAILABLE;
+static int64_t seen_deadline[SEEN_MAX];
+static bool seen_under_breaker[SEEN_MAX];
 
 static suga_status fail_or_count(suga_ctx *ctx, json_t **result)
 {
+    if (handler_calls < SEEN_MAX) {
+        seen_deadline[handler_calls] = ctx->deadline_ms;
+        seen_under_breaker[handler_calls] = ctx->under_breaker;
+    }
     handler_calls++;
     if (failures_left > 0) {
         failures_left--;
@@ -45,6 +54,24 @@ suga_status resilient_write(suga_ctx *ctx, const suga_args_resilient_write *args
 }
 
 suga_status resilient_fragile(suga_ctx *ctx, const suga_args_resilient_fragile *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
+}
+
+suga_status resilient_guarded(suga_ctx *ctx, const suga_args_resilient_guarded *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
+}
+
+suga_status resilient_timed(suga_ctx *ctx, const suga_args_resilient_timed *args, json_t **result)
+{
+    (void)args;
+    return fail_or_count(ctx, result);
+}
+
+suga_status resilient_timed_retried(suga_ctx *ctx, const suga_args_resilient_timed_retried *args, json_t **result)
 {
     (void)args;
     return fail_or_count(ctx, result);
@@ -368,6 +395,150 @@ Test(resilience, an_open_breaker_answers_at_once_and_recovers_after_the_cooldown
     json_decref(r);
     cr_expect_eq(mod_main_table.breaker_states[0].trips, 1);
     suga_modules_set_clock(NULL);
+}
+
+static const suga_breaker_state *upstream(void)
+{
+    cr_assert_eq(mod_main_table.breaker_count, 1);
+    cr_assert_str_eq(mod_main_table.breakers[0].name, "upstream");
+    return &mod_main_table.breaker_states[0];
+}
+
+Test(resilience, a_call_with_its_retries_is_one_breaker_failure)
+{
+    breaker_now = 2000000;
+    suga_modules_set_clock(breaker_clock);
+    resilient_reset(100, SUGA_E_UNAVAILABLE); /* every try fails */
+    suga_ctx ctx;
+    json_t *r = NULL;
+    /* upstream: failure_threshold 2; guarded: attempts 3 */
+    cr_expect_eq(call(&ctx, "resilient.guarded", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 3, "every try of the first call ran");
+    cr_expect_eq(upstream()->consecutive_failures, 1, "three failed tries are one failed call");
+    cr_expect_eq(upstream()->phase, SUGA_BREAKER_CLOSED);
+    cr_expect_eq(call(&ctx, "resilient.guarded", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 6, "and every try of the second");
+    cr_expect_eq(upstream()->phase, SUGA_BREAKER_OPEN, "two failed calls reach failure_threshold 2");
+    cr_expect_eq(upstream()->failures, 2);
+    cr_expect_eq(call(&ctx, "resilient.guarded", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 6, "open: the third call is refused without a try");
+    cr_expect(strstr(ctx.error, "circuit breaker 'upstream' is open after 2 consecutive failures"), "%s", ctx.error);
+
+    /* half-open: the trial is one call, retries included; two failed tries then a success close it */
+    breaker_now += 1000;
+    resilient_reset(2, SUGA_E_UNAVAILABLE);
+    cr_assert_eq(call(&ctx, "resilient.guarded", NULL, &r), SUGA_OK, "%s", ctx.error);
+    json_decref(r);
+    cr_expect_eq(handler_calls, 3);
+    cr_expect_eq(upstream()->phase, SUGA_BREAKER_CLOSED, "the trial call succeeded on its third try");
+    cr_expect_eq(upstream()->trials_in_flight, 0);
+    cr_expect_eq(upstream()->trips, 1);
+    suga_modules_set_clock(NULL);
+}
+
+Test(resilience, a_guarded_operation_runs_under_its_breaker)
+{
+    resilient_reset(1, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    cr_assert_eq(call(&ctx, "resilient.guarded", NULL, &r), SUGA_OK, "%s", ctx.error);
+    json_decref(r);
+    cr_expect(seen_under_breaker[0] && seen_under_breaker[1], "every try of a guarded operation is under_breaker");
+    cr_expect_not(ctx.under_breaker, "restored when the operation returns");
+    resilient_reset(1, SUGA_E_UNAVAILABLE);
+    cr_assert_eq(call(&ctx, "resilient.flaky", NULL, &r), SUGA_OK, "%s", ctx.error);
+    json_decref(r);
+    cr_expect_not(seen_under_breaker[0] || seen_under_breaker[1], "retried without a breaker: not under one");
+    /* an outer guarded call stays so for what it calls */
+    resilient_reset(0, SUGA_OK);
+    suga_ctx_init(&ctx);
+    ctx.under_breaker = true;
+    cr_assert_eq(suga_table_call_json(&mod_main_table, &ctx, "resilient.flaky", 15, NULL, &r), SUGA_OK);
+    json_decref(r);
+    cr_expect(seen_under_breaker[0]);
+    cr_expect(ctx.under_breaker);
+}
+
+/* ---- timeout_ms: the deadline a handler sees ---- */
+
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Call `op` by name (by_id false) or by id with the caller's deadline; the handler must succeed. */
+static void call_with_deadline(const char *op, uint32_t id, bool by_id, int64_t deadline_ms)
+{
+    resilient_reset(0, SUGA_OK);
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    ctx.deadline_ms = deadline_ms;
+    json_t *r = NULL;
+    suga_status st;
+    if (by_id) {
+        suga_args_resilient_timed args = {0}; /* no parameters: every such struct is alike */
+        st = suga_table_call_id(&mod_main_table, &ctx, id, &args, &r);
+    } else {
+        st = suga_table_call_json(&mod_main_table, &ctx, op, strlen(op), NULL, &r);
+    }
+    cr_assert_eq(st, SUGA_OK, "%s: %s", op, ctx.error);
+    json_decref(r);
+    cr_expect_eq(ctx.deadline_ms, deadline_ms, "%s: the caller's deadline is restored", op);
+    cr_assert_eq(handler_calls, 1);
+}
+
+Test(timeout, the_handler_sees_the_deadline_clipped_to_timeout_ms)
+{
+    cr_expect(mod_main_table.ops[SUGA_OP_RESILIENT_TIMED].out_of_line, "timeout_ms takes the out-of-line path");
+    for (int by_id = 0; by_id < 2; by_id++) {
+        /* no deadline: now + 200 ms */
+        int64_t before = wall_now_ms();
+        call_with_deadline("resilient.timed", SUGA_OP_RESILIENT_TIMED, by_id, 0);
+        int64_t after = wall_now_ms();
+        cr_expect(seen_deadline[0] >= before + 200 && seen_deadline[0] <= after + 200,
+                  "by %s: saw %lld, expected %lld..%lld", by_id ? "id" : "name", (long long)seen_deadline[0],
+                  (long long)before + 200, (long long)after + 200);
+        /* a later deadline is brought in */
+        before = wall_now_ms();
+        call_with_deadline("resilient.timed", SUGA_OP_RESILIENT_TIMED, by_id, before + 60000);
+        after = wall_now_ms();
+        cr_expect(seen_deadline[0] >= before + 200 && seen_deadline[0] <= after + 200, "by %s: saw %lld",
+                  by_id ? "id" : "name", (long long)(seen_deadline[0] - before));
+        /* an earlier one stands */
+        int64_t soon = wall_now_ms() + 50;
+        call_with_deadline("resilient.timed", SUGA_OP_RESILIENT_TIMED, by_id, soon);
+        cr_expect_eq(seen_deadline[0], soon, "by %s: the caller's deadline is sooner", by_id ? "id" : "name");
+    }
+}
+
+Test(timeout, operations_without_timeout_ms_see_the_callers_deadline)
+{
+    cr_expect_not(mod_main_table.ops[SUGA_OP_RESILIENT_FRAGILE].out_of_line, "the inline path is kept");
+    int64_t later = wall_now_ms() + 60000;
+    for (int by_id = 0; by_id < 2; by_id++) {
+        call_with_deadline("resilient.fragile", SUGA_OP_RESILIENT_FRAGILE, by_id, 0);
+        cr_expect_eq(seen_deadline[0], 0, "no deadline stays none");
+        call_with_deadline("resilient.fragile", SUGA_OP_RESILIENT_FRAGILE, by_id, later);
+        cr_expect_eq(seen_deadline[0], later);
+    }
+}
+
+Test(timeout, timeout_ms_covers_the_retries_too)
+{
+    /* attempts 3, backoff 40 ms: the first retry waits 40 ms (within the 100), the second would
+     * wait 80 more and end past it, so it is not made; without timeout_ms there would be 3 tries */
+    resilient_reset(100, SUGA_E_UNAVAILABLE);
+    suga_ctx ctx;
+    json_t *r = NULL;
+    int64_t before = wall_now_ms();
+    cr_expect_eq(call(&ctx, "resilient.timed_retried", NULL, &r), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(handler_calls, 2, "the second retry would end past timeout_ms");
+    cr_expect_eq(seen_deadline[1], seen_deadline[0], "every try sees the one deadline of the call");
+    cr_expect(seen_deadline[0] >= before + 100 && seen_deadline[0] <= before + 110, "saw %lld",
+              (long long)(seen_deadline[0] - before));
+    cr_expect_eq(ctx.deadline_ms, 0);
 }
 
 Test(modules, dependencies_load_first_and_stay_while_a_dependent_is_loaded)

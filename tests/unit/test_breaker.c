@@ -288,6 +288,69 @@ Test(breaker, which_failures_count)
     cr_expect_eq(phase(&table, EDGE, 11), SUGA_BREAKER_OPEN);
 }
 
+/* ---- the state machine outside a table (http_client keeps one state per host) ---- */
+
+Test(breaker_state, a_state_of_its_own_follows_the_declaration)
+{
+    suga_breaker_state host = {0};
+    const suga_breaker *config = &test_breakers[DB]; /* threshold 3, cooldown 10 s, 2 trials, 2 successes */
+    const char *subject = "http_client.make_request: circuit breaker for http://127.0.0.1:2773";
+    for (int i = 0; i < 3; i++) {
+        suga_ctx_init(&ctx);
+        cr_assert_eq(suga_breaker_state_admit(config, &host, subject, 100, &ctx), SUGA_OK);
+        cr_assert_eq(suga_breaker_state_record_status(config, &host, SUGA_E_UNAVAILABLE, 100), SUGA_OK);
+    }
+    suga_breaker_phase p;
+    cr_assert_eq(suga_breaker_state_phase(config, &host, 100, &p), SUGA_OK);
+    cr_expect_eq(p, SUGA_BREAKER_OPEN);
+    cr_expect_eq(test_states[DB].failures, 0, "the table's state is not touched");
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_breaker_state_admit(config, &host, subject, 2450, &ctx), SUGA_E_UNAVAILABLE);
+    cr_expect_str_eq(ctx.error, "http_client.make_request: circuit breaker for http://127.0.0.1:2773 is open after 3 "
+                                "consecutive failures; next trial in 7.7 s");
+    /* without a subject, the declaration's name */
+    cr_expect_eq(suga_breaker_state_admit(config, &host, NULL, 2450, &ctx), SUGA_E_UNAVAILABLE);
+    cr_expect_str_eq(ctx.error, "circuit breaker 'db' is open after 3 consecutive failures; next trial in 7.7 s");
+    /* half-open after the cooldown: two trial slots, then a refusal naming the subject */
+    cr_expect_eq(suga_breaker_state_admit(config, &host, subject, 10100, &ctx), SUGA_OK);
+    cr_expect_eq(suga_breaker_state_admit(config, &host, subject, 10100, &ctx), SUGA_OK);
+    cr_expect_eq(suga_breaker_state_admit(config, &host, subject, 10100, &ctx), SUGA_E_UNAVAILABLE);
+    cr_expect(strstr(ctx.error, "circuit breaker for http://127.0.0.1:2773 is half-open and its 2 trial calls"), "%s",
+              ctx.error);
+    cr_expect_eq(suga_breaker_state_release(&host), SUGA_OK);
+    cr_expect_eq(suga_breaker_state_record(config, &host, true, 10200), SUGA_OK);
+    cr_expect_eq(suga_breaker_state_admit(config, &host, subject, 10300, &ctx), SUGA_OK);
+    cr_expect_eq(suga_breaker_state_record(config, &host, true, 10300), SUGA_OK);
+    cr_assert_eq(suga_breaker_state_phase(config, &host, 10300, &p), SUGA_OK);
+    cr_expect_eq(p, SUGA_BREAKER_CLOSED, "success_threshold 2 reached");
+    json_t *d = NULL;
+    cr_assert_eq(suga_breaker_state_describe(config, &host, 10300, &d), SUGA_OK);
+    expect_json(d, "{\"name\":\"db\",\"state\":\"closed\",\"consecutive_failures\":0,\"failure_threshold\":3,"
+                   "\"cooldown_seconds\":10,\"half_open_max_calls\":2,\"success_threshold\":2,\"trips\":1,"
+                   "\"rejections\":3,\"successes\":2,\"failures\":3,\"source\":\"test:1:1\"}");
+    json_decref(d);
+    cr_expect_eq(suga_breaker_state_reset(&host), SUGA_OK);
+    cr_expect_eq(host.trips, 1, "reset keeps the statistics");
+}
+
+Test(breaker_state, null_declaration_or_state)
+{
+    suga_breaker_state s = {0};
+    suga_breaker_phase p;
+    json_t *d = NULL;
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_breaker_state_admit(NULL, &s, NULL, 0, &ctx), SUGA_E_INVALID_ARG);
+    cr_expect_str_eq(ctx.error, "circuit breaker: no declaration or no state");
+    cr_expect_eq(suga_breaker_state_admit(&test_breakers[0], NULL, NULL, 0, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_record(NULL, &s, true, 0), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_record_status(&test_breakers[0], NULL, SUGA_OK, 0), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_release(NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_reset(NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_phase(&test_breakers[0], &s, 0, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_describe(NULL, &s, 0, &d), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_breaker_state_phase(NULL, &s, 0, &p), SUGA_E_INVALID_ARG);
+}
+
 /* ---- the engine's own table ---- */
 
 Test(breaker, main_table_declares_homeassistant)

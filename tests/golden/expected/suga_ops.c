@@ -278,6 +278,7 @@ static const suga_op ops[] = {
         .summary = "A result-cached, retried, time-limited operation",
         .handler = "sample_cached",
         .invoke = invoke_sample_cached,
+        .out_of_line = true,
         .params = op2_params,
         .param_count = 1,
         .args_size = sizeof(suga_args_sample_cached),
