@@ -87,6 +87,23 @@ static suga_status engine_three(json_t **result)
 }
 
 __attribute__((noinline)) unsigned loop_engine(size_t iters) { LOOP(engine_call(op_request, &result)) }
+
+/* The same request with the log on: its info record built, masked (suga_mask.h) and written to
+ * /dev/null, which is what a request costs on Lambda at the default LOG_LEVEL. */
+static FILE *devnull;
+static unsigned engine_logged(size_t iters)
+{
+    LOOP(engine_call(op_request, &result))
+}
+__attribute__((noinline)) unsigned loop_engine_log(size_t iters)
+{
+    suga_log_set_output(devnull);
+    suga_log_set_level(SUGA_LOG_INFO);
+    unsigned bad = engine_logged(iters);
+    suga_log_set_level(SUGA_LOG_ERROR);
+    suga_log_set_output(NULL);
+    return bad;
+}
 __attribute__((noinline)) unsigned loop_fusion3(size_t iters) { LOOP(engine_call(fusion_request, &result)) }
 __attribute__((noinline)) unsigned loop_engine3(size_t iters) { LOOP(engine_three(&result)) }
 
@@ -106,10 +123,13 @@ static path PATHS[] = {
     {"call_id", "`suga_table_call_id` (by id)", loop_call_id, 50000000, 1},
     {"call_json", "`suga_table_call_json` (by name, JSON args)", loop_call_json, 2000000, 1},
     {"engine", "`suga_engine_request`, one operation (every stage, log off)", loop_engine, 1000000, 1},
+    {"engine_log", "`suga_engine_request`, one operation, log on (its record masked, to /dev/null)", loop_engine_log,
+     200000, 1},
     {"fusion3", "`suga_engine_request`, 3-step fusion", loop_fusion3, 300000, 3},
     {"engine3", "`suga_engine_request` × 3, the same operations separately", loop_engine3, 300000, 3},
 };
-enum { P_DIRECT = 1, P_FNPTR = 2, P_FAST = 3, P_CALL_ID = 4, P_ENGINE = 6, P_FUSION3 = 7, P_ENGINE3 = 8 };
+enum { P_DIRECT = 1, P_FNPTR = 2, P_FAST = 3, P_CALL_ID = 4, P_CALL_JSON = 5, P_ENGINE = 6, P_ENGINE_LOG = 7,
+       P_FUSION3 = 8, P_ENGINE3 = 9 };
 enum { PATH_COUNT = sizeof PATHS / sizeof PATHS[0] };
 
 static double now_s(void)
@@ -138,7 +158,7 @@ static const char USAGE[] =
     "       call_bench --count PATH ITERS\n"
     "\n"
     "Times one call of the bench.noop handler on each path (empty, direct, fnptr, fast, call_id,\n"
-    "call_json, engine, fusion3, engine3) and prints a markdown table (best of R repetitions, default 7; --scale multiplies\n"
+    "call_json, engine, engine_log, fusion3, engine3) and prints a markdown table (best of R repetitions, default 7; --scale multiplies\n"
     "the iteration counts). --count runs one path ITERS times, for callgrind:\n"
     "  valgrind --tool=callgrind --toggle-collect=loop_PATH call_bench --count PATH ITERS\n";
 
@@ -148,7 +168,7 @@ static int start_engine(void)
 {
     op_request = json_pack("{s:s, s:{s:i}}", "op", "bench.noop", "args", "n", 1);
     fusion_request = json_pack("{s:s, s:{s:i}}", "fusion", "noop3", "args", "n", 1);
-    FILE *devnull = fopen("/dev/null", "w");
+    devnull = fopen("/dev/null", "w");
     suga_engine_config config = {.guard_state_path = "", .metrics_out = devnull};
     if (!op_request || !fusion_request || !devnull || suga_log_set_level(SUGA_LOG_ERROR) != SUGA_OK ||
         suga_engine_init(&engine, &bench_main_table, &config, &ctx) != SUGA_OK) {
@@ -207,9 +227,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < PATH_COUNT; i++)
         printf("| %s | %.2f | %.2f |\n", PATHS[i].label, best[i], best[i] / base);
     printf("\nBest of %u repetitions; iterations per repetition: %zu (direct .. call_id), %zu (call_json), "
-           "%zu (engine), %zu (fusion3, engine3).\n",
-           reps, (size_t)(PATHS[P_DIRECT].iters * scale) + 1, (size_t)(PATHS[5].iters * scale) + 1,
-           (size_t)(PATHS[P_ENGINE].iters * scale) + 1, (size_t)(PATHS[P_FUSION3].iters * scale) + 1);
+           "%zu (engine), %zu (engine_log), %zu (fusion3, engine3).\n",
+           reps, (size_t)(PATHS[P_DIRECT].iters * scale) + 1, (size_t)(PATHS[P_CALL_JSON].iters * scale) + 1,
+           (size_t)(PATHS[P_ENGINE].iters * scale) + 1, (size_t)(PATHS[P_ENGINE_LOG].iters * scale) + 1,
+           (size_t)(PATHS[P_FUSION3].iters * scale) + 1);
     double ratio = best[P_CALL_ID] / base, fast_ratio = best[P_FAST] / base;
     printf("\nTarget \"call by id within 1.5x of a plain function-pointer call\": %s (%.2fx).\n",
            ratio <= 1.5 ? "met" : "**NOT met**", ratio);
