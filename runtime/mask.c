@@ -104,6 +104,18 @@ static bool worth_remembering(const char *value, size_t len)
     return false;
 }
 
+/* value[0..len) and a NUL (not strndup: a value from JSON may hold a NUL, and len must stay
+ * its length). */
+static char *copy_bytes(const char *value, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, value, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
 static void read_environment(void);
 
 static void ensure_environment(void)
@@ -136,11 +148,9 @@ static suga_status set_slot(const char *slot, const char *value, size_t len)
         return SUGA_OK;
     if (!s && known.process_count == SUGA_SECRET_SLOTS)
         return SUGA_E_LIMIT;
-    char *copy = malloc(len + 1);
+    char *copy = copy_bytes(value, len);
     if (!copy)
         return SUGA_E_NOMEM;
-    memcpy(copy, value, len);
-    copy[len] = '\0';
     if (s)
         wipe(s);
     else
@@ -187,11 +197,9 @@ suga_status suga_secret_add_request(const char *value, size_t len)
     for (size_t i = 0; i < known.request_count; i++)
         if (known.request[i].len == len && !memcmp(known.request[i].value, value, len))
             return SUGA_OK;
-    char *copy = malloc(len + 1);
+    char *copy = copy_bytes(value, len);
     if (!copy)
         return SUGA_E_NOMEM;
-    memcpy(copy, value, len);
-    copy[len] = '\0';
     secret *s;
     if (known.request_count < SUGA_REQUEST_SECRETS) {
         s = &known.request[known.request_count++];

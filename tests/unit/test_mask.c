@@ -245,6 +245,14 @@ Test(mask, hostile_text)
         cr_assert_null(strstr(out, "hostile-known-secret"), "%s -> %s", cases[i], out);
         free(copy);
     }
+    /* a secret from JSON may hold a NUL: it is kept whole, at its length */
+    static const char nul_secret[] = "nul\0inside-secret";
+    cr_assert_eq(suga_secret_add_request(nul_secret, sizeof nul_secret - 1), SUGA_OK);
+    char text[64] = "x ";
+    memcpy(text + 2, nul_secret, sizeof nul_secret);
+    char masked[64];
+    suga_mask_text(text, 2 + sizeof nul_secret - 1, masked, sizeof masked, SUGA_MASK_MESSAGE);
+    cr_assert_str_eq(masked, "x ***");
     const char with_nul[] = "pre\0Bearer hidden-token-1234 post";
     suga_mask_text(with_nul, sizeof with_nul - 1, out, sizeof out, SUGA_MASK_MESSAGE);
     cr_assert_str_eq(out, "pre", "the output is a C string; the NUL ends it");
