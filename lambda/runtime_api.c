@@ -292,6 +292,20 @@ static bool parse_deadline(const response *r, int64_t *out)
     return true;
 }
 
+/* A text header the invocation can go without (the function ARN, the trace id): a repeated one
+ * is dropped with its first copy, one longer than `out` is dropped rather than cut. */
+static void commit_text_header(response *r, const char *name, unsigned bit, char *out, size_t size,
+                               const char *too_long)
+{
+    if (r->seen & bit) {
+        out[0] = '\0';
+        drop(r, name, "sent twice");
+    } else if (!copy_value(r, out, size)) {
+        drop(r, name, too_long);
+    }
+    r->seen |= bit;
+}
+
 /* An invocation header: a repeated one, or one longer than where it goes, is never cut short and
  * used (runtime_api.h says which refuse the invocation and which are dropped). */
 static void commit_invocation_header(response *r)
@@ -313,21 +327,11 @@ static void commit_invocation_header(response *r)
         }
         r->seen |= SEEN_DEADLINE;
     } else if (header_is(r, "Lambda-Runtime-Invoked-Function-Arn")) {
-        if (r->seen & SEEN_ARN) {
-            inv->function_arn[0] = '\0';
-            drop(r, "Lambda-Runtime-Invoked-Function-Arn", "sent twice");
-        } else if (!copy_value(r, inv->function_arn, sizeof inv->function_arn)) {
-            drop(r, "Lambda-Runtime-Invoked-Function-Arn", "over 255 bytes");
-        }
-        r->seen |= SEEN_ARN;
+        commit_text_header(r, "Lambda-Runtime-Invoked-Function-Arn", SEEN_ARN, inv->function_arn,
+                           sizeof inv->function_arn, "over 255 bytes");
     } else if (header_is(r, "Lambda-Runtime-Trace-Id")) {
-        if (r->seen & SEEN_TRACE_ID) {
-            inv->trace_id[0] = '\0';
-            drop(r, "Lambda-Runtime-Trace-Id", "sent twice");
-        } else if (!copy_value(r, inv->trace_id, sizeof inv->trace_id)) {
-            drop(r, "Lambda-Runtime-Trace-Id", "over 511 bytes");
-        }
-        r->seen |= SEEN_TRACE_ID;
+        commit_text_header(r, "Lambda-Runtime-Trace-Id", SEEN_TRACE_ID, inv->trace_id, sizeof inv->trace_id,
+                           "over 511 bytes");
     }
 }
 
