@@ -14,7 +14,6 @@
 #define MASK_MAX_DEPTH 2048      /* jansson's own parsing limit: deeper values cannot come from JSON */
 #define SLOT_NAME_MAX 160
 #define PARTIAL_PREFIX_MIN 6     /* a cut-off secret at the end of a text is masked from this long */
-#define FORMAT_BUFFER 4096       /* suga_fail formats here first, so a secret is never cut before masking */
 
 /* ---- the names that mark a secret ---- */
 
@@ -222,12 +221,6 @@ void suga_secret_end_request(void)
         wipe(&known.request[i]);
     known.request_count = known.request_oldest = 0;
     index_first_bytes();
-}
-
-suga_status suga_secret_scan_environment(void)
-{
-    read_environment();
-    return SUGA_OK;
 }
 
 void suga_secret_reset(void)
@@ -526,24 +519,6 @@ size_t suga_mask_text(const char *in, size_t len, char *out, size_t size, suga_m
     writer w = {.data = out, .cap = size};
     size_t found = in ? mask_into(in, len, mode, &w) : 0;
     out[w.len] = '\0';
-    return found;
-}
-
-size_t suga_mask_in_place(char *buf, size_t size, suga_mask_mode mode)
-{
-    if (!buf || size == 0)
-        return 0;
-    char local[FORMAT_BUFFER];
-    size_t len = strnlen(buf, size - 1);
-    char *copy = len < sizeof local ? local : malloc(len);
-    if (!copy) {
-        snprintf(buf, size, "(message withheld: out of memory masking it)");
-        return 1;
-    }
-    memcpy(copy, buf, len);
-    size_t found = suga_mask_text(copy, len, buf, size, mode);
-    if (copy != local)
-        free(copy);
     return found;
 }
 

@@ -15,8 +15,9 @@
  *   - in JSON, the value of every member whose name looks secret, at any depth.
  *
  * A value is remembered as a secret only when it could not be ordinary text: at least
- * SUGA_SECRET_MIN_LEN bytes, not all digits, not a boolean word. A shorter one is still caught
- * by the name and shape rules. Everything here is single-threaded, like the rest of the runtime.
+ * SUGA_SECRET_MIN_LEN bytes and not all digits (so no port, count or "true" is taken for one).
+ * A shorter one is still caught by the name and shape rules. Everything here is
+ * single-threaded, like the rest of the runtime.
  */
 #ifndef SUGA_MASK_H
 #define SUGA_MASK_H
@@ -63,10 +64,6 @@ suga_status suga_secret_set(const char *slot, const char *value, size_t len);
 suga_status suga_secret_add_request(const char *value, size_t len);
 void suga_secret_end_request(void);
 
-/* Read the environment again (it is read once, on first use): every variable whose name looks
- * secret becomes a process secret under its own name. */
-suga_status suga_secret_scan_environment(void);
-
 /* Forget every secret (wiping the copies); the environment is read again on next use. Tests. */
 void suga_secret_reset(void);
 
@@ -76,9 +73,6 @@ size_t suga_secret_count(void);
 /* Mask in[0..len) into out[size] (NUL-terminated; cut, on a UTF-8 boundary, when it does not fit).
  * Returns how many things were masked. `in` and `out` may not overlap. */
 size_t suga_mask_text(const char *in, size_t len, char *out, size_t size, suga_mask_mode mode);
-
-/* The same, in place, for a NUL-terminated buffer of `size` bytes (a ctx->error). */
-size_t suga_mask_in_place(char *buf, size_t size, suga_mask_mode mode);
 
 /* The same for text of any length: *out is malloc'd (NUL-terminated, *out_len bytes without the
  * NUL); *count (may be NULL) is increased by the number masked. SUGA_E_NOMEM. */

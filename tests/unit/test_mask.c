@@ -147,11 +147,11 @@ Test(mask, a_small_buffer_is_cut_on_a_character)
     cr_assert_str_eq(small, "");
 }
 
-Test(mask, in_place_and_any_length)
+Test(mask, counts_and_any_length)
 {
-    char buf[64] = "token=abcdef in place";
-    cr_assert_eq(suga_mask_in_place(buf, sizeof buf, SUGA_MASK_MESSAGE), 1);
-    cr_assert_str_eq(buf, "token=*** in place");
+    char buf[64];
+    cr_assert_eq(suga_mask_text("token=abcdef here", 17, buf, sizeof buf, SUGA_MASK_MESSAGE), 1);
+    cr_assert_str_eq(buf, "token=*** here");
     size_t n = 100000;
     char *big = malloc(n + 1);
     memset(big, 'a', n);
