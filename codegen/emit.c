@@ -21,9 +21,12 @@
 
 /* ------------------------------------------------------------------ text helpers */
 
-static void c_string(FILE *f, const char *s, size_t len)
+/* The characters of a C string literal, without its quotes. `?` is written as `\?` only after
+ * another `?`: a pair is what starts a trigraph (`??=` is `#` under -std=c17), and breaking every
+ * pair leaves a lone `?` readable. Bytes outside printable ASCII take three octal digits, so a
+ * digit after one is never read as part of it. */
+static void c_string_body(FILE *f, const char *s, size_t len)
 {
-    fputc('"', f);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\')
@@ -32,12 +35,28 @@ static void c_string(FILE *f, const char *s, size_t len)
             fputs("\\n", f);
         else if (c == '\t')
             fputs("\\t", f);
-        else if (c < 0x20 || c >= 0x7f || c == '?') /* '?' avoids trigraphs */
+        else if (c < 0x20 || c >= 0x7f)
             fprintf(f, "\\%03o", c);
+        else if (c == '?' && i > 0 && s[i - 1] == '?')
+            fputs("\\?", f);
         else
             fputc(c, f);
     }
+}
+
+static void c_string(FILE *f, const char *s, size_t len)
+{
     fputc('"', f);
+    c_string_body(f, s, len);
+    fputc('"', f);
+}
+
+/* "file:line:col", the spec position a table row names; the path is the user's, so escaped. */
+static void c_source(FILE *f, gen_loc loc)
+{
+    fputc('"', f);
+    c_string_body(f, loc.file, strlen(loc.file));
+    fprintf(f, ":%d:%d\"", loc.line, loc.col);
 }
 
 static void c_str_or_null(FILE *f, const char *s)
@@ -454,9 +473,10 @@ static void emit_breakers(FILE *f, const gen_model *m)
         fprintf(f,
                 ", .failure_threshold = %" PRIu32 ", .cooldown_seconds = %" PRIu32 ",\n"
                 "           .half_open_max_calls = %" PRIu32 ", .success_threshold = %" PRIu32
-                ", .source = \"%s:%d:%d\"},\n",
-                b->failure_threshold, b->cooldown_seconds, b->half_open_max_calls, b->success_threshold, b->loc.file,
-                b->loc.line, b->loc.col);
+                ", .source = ",
+                b->failure_threshold, b->cooldown_seconds, b->half_open_max_calls, b->success_threshold);
+        c_source(f, b->loc);
+        fputs("},\n", f);
     }
     fputs("};\n", f);
     fprintf(f, "/* Breaker states: all zero is closed (runtime/breaker.c). */\nstatic suga_breaker_state breaker_states[%zu];\n\n",
@@ -582,7 +602,9 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         }
         if (op->timeout_ms)
             fprintf(f, ",\n        .timeout_ms = %" PRIu32, op->timeout_ms);
-        fprintf(f, ",\n        .source = \"%s:%d:%d\",\n    },\n", op->loc.file, op->loc.line, op->loc.col);
+        fputs(",\n        .source = ", f);
+        c_source(f, op->loc);
+        fputs(",\n    },\n", f);
     }
     fputs("};\n\n", f);
 }
@@ -650,7 +672,9 @@ static void emit_fusions(FILE *f, const gen_model *m, cache_counter *caches)
         if (fu->param_count)
             fprintf(f, ",\n     .params = fusion%zu_params, .param_count = %zu", i, fu->param_count);
         fprintf(f, ",\n     .steps = fusion%zu_steps, .step_count = %zu", i, fu->step_count);
-        fprintf(f, ",\n     .source = \"%s:%d:%d\"},\n", fu->loc.file, fu->loc.line, fu->loc.col);
+        fputs(",\n     .source = ", f);
+        c_source(f, fu->loc);
+        fputs("},\n", f);
     }
     fputs("};\n\n", f);
 }
@@ -693,7 +717,9 @@ static void route_tail(FILE *f, const gen_model *m, const gen_ref *op, const gen
         else
             op_enum(f, m->ops[on_error->id]);
     }
-    fprintf(f, ", .source = \"%s:%d:%d\"},", loc.file, loc.line, loc.col);
+    fputs(", .source = ", f);
+    c_source(f, loc);
+    fputs("},", f);
     if (summary) {
         fputs(" /* ", f);
         comment_text(f, summary);
@@ -776,8 +802,10 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
           "static struct suga_store *result_store;\n\n",
           f);
     fprintf(f, "const suga_table %smain_table = {\n    .inputs = \"", o->prefix);
-    for (size_t i = 0; i < m->input_count; i++)
-        fprintf(f, "%s%s", i ? " " : "", m->inputs[i]);
+    for (size_t i = 0; i < m->input_count; i++) {
+        fputs(i ? " " : "", f);
+        c_string_body(f, m->inputs[i], strlen(m->inputs[i]));
+    }
     fprintf(f, "\",\n    .ops = ops, .op_count = %zu,\n", m->op_count);
     fprintf(f, "    .modules = modules, .module_count = %zu,\n", m->module_count);
     if (m->fusion_count)

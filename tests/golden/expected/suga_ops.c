@@ -11,7 +11,7 @@
 #include "suga_ops.h"
 
 /* Per-parameter state built on first use (compiled patterns, JSON defaults). */
-static suga_param_cache param_caches[3];
+static suga_param_cache param_caches[4];
 
 /* Module dependencies (depends_on): indexes of the modules initialised first. */
 static const uint16_t module0_depends_on[] = {1 /* sample */}; /* remote_client */
@@ -35,7 +35,7 @@ static const suga_param op0_params[] = {
         .type = SUGA_T_STRING,
         .required = true,
         .has_max_len = true, .max_len = 2048,
-        .pattern = "^https\077://",
+        .pattern = "^https?://",
         .offset = offsetof(suga_args_remote_fetch, url),
         .present_offset = -1,
         .cache = &param_caches[0],
@@ -88,6 +88,18 @@ static const suga_param op2_params[] = {
         .offset = offsetof(suga_args_sample_cached, key),
         .present_offset = -1,
     },
+    {
+        .name = "query",
+        .summary = "why? ?\?= and ?\?\? stay",
+        .type = SUGA_T_STRING,
+        .required = false,
+        .pattern = "^[a-z ]*[?\?=]*( [?\?\?]+)?$",
+        .has_default = true, .default_json = "\"what?\?= ?\?\?\"",
+        .default_string = "what?\?= ?\?\?",
+        .offset = offsetof(suga_args_sample_cached, query),
+        .present_offset = -1,
+        .cache = &param_caches[1],
+    },
 };
 _Static_assert(sizeof(suga_args_sample_cached) <= SUGA_ARGS_BUF_SIZE, "sample.cached: argument struct too large");
 
@@ -112,7 +124,7 @@ static const suga_param op3_params[] = {
         .default_string = "ABC",
         .offset = offsetof(suga_args_sample_echo, code),
         .present_offset = -1,
-        .cache = &param_caches[1],
+        .cache = &param_caches[2],
     },
     {
         .name = "count",
@@ -168,7 +180,7 @@ static const suga_param op3_params[] = {
         .has_default = true, .default_json = "{\"retries\":2,\"tags\":[\"a\",\"b\"]}",
         .offset = offsetof(suga_args_sample_echo, options),
         .present_offset = -1,
-        .cache = &param_caches[2],
+        .cache = &param_caches[3],
     },
     {
         .name = "items",
@@ -237,7 +249,7 @@ static const suga_op ops[] = {
         .name = "remote.fetch",
         .interface = "remote",
         .operation = "fetch",
-        .summary = "Quotes \"escape\", trigraph \077\077=, a */ comment end and a /* comment start must survive",
+        .summary = "Quotes \"escape\", trigraph ?\?=, a */ comment end and a /* comment start must survive",
         .handler = "remote_fetch",
         .invoke = invoke_remote_fetch,
         .lazy_handler = &lazy_remote_fetch,
@@ -280,7 +292,7 @@ static const suga_op ops[] = {
         .invoke = invoke_sample_cached,
         .out_of_line = true,
         .params = op2_params,
-        .param_count = 1,
+        .param_count = 2,
         .args_size = sizeof(suga_args_sample_cached),
         .idempotent = true,
         .essential = true,
@@ -389,7 +401,7 @@ static const suga_limits limits = {
 
 static const suga_breaker breakers[] = {
     [0] = {.name = "upstream", .failure_threshold = 3, .cooldown_seconds = 10,
-           .half_open_max_calls = 2, .success_threshold = 2, .source = "spec/sample.yaml:54:5"},
+           .half_open_max_calls = 2, .success_threshold = 2, .source = "spec/sample.yaml:57:5"},
 };
 /* Breaker states: all zero is closed (runtime/breaker.c). */
 static suga_breaker_state breaker_states[1];

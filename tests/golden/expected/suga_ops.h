@@ -53,6 +53,7 @@ suga_status remote_refused(suga_ctx *ctx, const suga_args_remote_refused *args, 
 /* sample.cached (spec/sample.yaml:30): A result-cached, retried, time-limited operation */
 typedef struct suga_args_sample_cached {
     suga_str key; /* string, required */
+    suga_str query; /* string, default "what??= ???", pattern ^[a-z ]*[??=]*( [???]+)?$: why? ??= and ??? stay */
 } suga_args_sample_cached;
 suga_status sample_cached(suga_ctx *ctx, const suga_args_sample_cached *args, json_t **result);
 
