@@ -147,10 +147,19 @@ static void op_enum(FILE *f, const gen_op *op)
     upper(f, op->name);
 }
 
+/* The named type of an enum param's field: suga_enum_<iface>_<op>_<param>. */
+static void enum_type(FILE *f, const gen_op *op, const gen_param *p)
+{
+    fputs("suga_enum_", f);
+    op_base(f, op);
+    fprintf(f, "_%s", p->name);
+}
+
+/* Field types by param type; an enum's is its own named type (enum_type). */
 static const char *const FIELD_TYPES[SUGA_T__COUNT] = {
-    [SUGA_T_STRING] = "suga_str", [SUGA_T_INT] = "int64_t", [SUGA_T_NUMBER] = "double",
-    [SUGA_T_BOOL] = "bool",       [SUGA_T_ENUM] = "int",    [SUGA_T_OBJECT] = "json_t *",
-    [SUGA_T_ARRAY] = "json_t *",  [SUGA_T_ANY] = "json_t *",
+    [SUGA_T_STRING] = "suga_str", [SUGA_T_INT] = "int64_t",     [SUGA_T_NUMBER] = "double",
+    [SUGA_T_BOOL] = "bool",       [SUGA_T_OBJECT] = "json_t *", [SUGA_T_ARRAY] = "json_t *",
+    [SUGA_T_ANY] = "json_t *",
 };
 
 /* Bytes of one entry of the emitted slot table (pointer, length, id) on the 64-bit targets. */
@@ -248,9 +257,12 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
             const gen_param *p = &op->params[j];
             if (p->type != SUGA_T_ENUM)
                 continue;
-            fprintf(f, "/* values of %s arg '%s' (field `%s` of suga_args_", op->full_name, p->name, p->name);
+            fprintf(f, "/* values of %s arg '%s', the type of field `%s` of suga_args_", op->full_name, p->name,
+                    p->name);
             op_base(f, op);
-            fputs(") */\nenum {\n", f);
+            fputs(" */\ntypedef enum ", f);
+            enum_type(f, op, p);
+            fputs(" {\n", f);
             for (size_t k = 0; k < p->enum_count; k++) {
                 fputs("    SUGA_", f);
                 upper(f, op->iface->name);
@@ -262,7 +274,9 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
                 upper(f, p->enum_values[k]);
                 fprintf(f, " = %zu,\n", k);
             }
-            fputs("};\n\n", f);
+            fputs("} ", f);
+            enum_type(f, op, p);
+            fputs(";\n\n", f);
         }
     }
 
@@ -278,7 +292,14 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
         for (size_t j = 0; j < op->param_count; j++) {
             const gen_param *p = &op->params[j];
             const char *t = FIELD_TYPES[p->type];
-            fprintf(f, "    %s%s%s; /* ", t, t[strlen(t) - 1] == '*' ? "" : " ", p->name);
+            fputs("    ", f);
+            if (p->type == SUGA_T_ENUM) {
+                enum_type(f, op, p);
+                fputc(' ', f);
+            } else {
+                fprintf(f, "%s%s", t, t[strlen(t) - 1] == '*' ? "" : " ");
+            }
+            fprintf(f, "%s; /* ", p->name);
             param_comment(f, p);
             fputs(" */\n", f);
             if (has_flag(p))
@@ -516,8 +537,21 @@ static void emit_ops(FILE *f, const gen_model *m, const gen_hash *h, cache_count
         snprintf(owner, sizeof owner, "suga_args_%s_%s", op->iface->name, op->name);
         fprintf(f, "/* %s */\n", op->full_name);
         emit_param_rows(f, array, op->params, op->param_count, owner, caches);
-        fprintf(f, "_Static_assert(sizeof(%s) <= SUGA_ARGS_BUF_SIZE, \"%s: argument struct too large\");\n\n", owner,
+        fprintf(f, "_Static_assert(sizeof(%s) <= SUGA_ARGS_BUF_SIZE, \"%s: argument struct too large\");\n", owner,
                 op->full_name);
+        /* The decoder writes an enum's index with a memcpy of an int at the field's offset,
+         * whatever the field's type: under a compiler that sized an enum otherwise
+         * (-fshort-enums) it would write past the field, so the build stops here instead. */
+        for (size_t j = 0; j < op->param_count; j++) {
+            const gen_param *p = &op->params[j];
+            if (p->type != SUGA_T_ENUM)
+                continue;
+            fputs("_Static_assert(sizeof(", f);
+            enum_type(f, op, p);
+            fprintf(f, ") == sizeof(int), \"%s: arg '%s' must be int-sized, runtime/args.c stores it as an int\");\n",
+                    op->full_name, p->name);
+        }
+        fputc('\n', f);
     }
 
     fputs("/* ---- trampolines: the table stores one signature, handlers keep their typed one.\n"

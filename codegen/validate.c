@@ -126,7 +126,7 @@ static void check_identifiers(gen_model *m)
     for (size_t i = 0; i < m->op_count; i++) {
         cap += 2;
         for (size_t j = 0; j < m->ops[i]->param_count; j++)
-            cap += m->ops[i]->params[j].enum_count;
+            cap += m->ops[i]->params[j].enum_count + (m->ops[i]->params[j].type == SUGA_T_ENUM);
     }
     ident *handlers = gen_alloc_array(&m->arena, m->op_count ? m->op_count : 1, sizeof *handlers);
     ident *derived = gen_alloc_array(&m->arena, cap ? cap : 1, sizeof *derived);
@@ -151,6 +151,12 @@ static void check_identifiers(gen_model *m)
                                        .loc = op->loc, .order = order};
         for (size_t j = 0; j < op->param_count; j++) {
             gen_param *p = &op->params[j];
+            /* the enum's type: two params can name the same one with different values */
+            if (p->type == SUGA_T_ENUM)
+                derived[n_derived++] = (ident){.name = gen_printf(&m->arena, "suga_enum_%s_%s", base, p->name),
+                                               .owner = gen_printf(&m->arena, "arg '%s' of %s", p->name, op->full_name),
+                                               .loc = p->loc,
+                                               .order = order + j};
             for (size_t k = 0; k < p->enum_count; k++)
                 derived[n_derived++] = (ident){
                     .name = gen_printf(&m->arena, "SUGA_%s_%s_%s", upper(&m->arena, base), upper(&m->arena, p->name),

@@ -96,7 +96,8 @@ Test(golden_strings, the_compiled_pattern_accepts_the_default)
     cr_expect_eq(suga_check_value(&ctx, "sample.cached", q, v), SUGA_OK, "%s", ctx.error);
     json_decref(v);
     json_t *bad = json_string("what#");
-    cr_expect_eq(suga_check_value(&ctx, "sample.cached", q, bad), SUGA_E_INVALID_ARG, "a trigraph's `#` must not match");
+    cr_expect_eq(suga_check_value(&ctx, "sample.cached", q, bad), SUGA_E_INVALID_ARG,
+                 "a trigraph's `#` must not match");
     json_decref(bad);
     cr_expect_eq(suga_table_release(&golden_main_table), SUGA_OK);
 }

@@ -200,6 +200,7 @@ static const suga_param op3_params[] = {
     },
 };
 _Static_assert(sizeof(suga_args_sample_echo) <= SUGA_ARGS_BUF_SIZE, "sample.echo: argument struct too large");
+_Static_assert(sizeof(suga_enum_sample_echo_mode) == sizeof(int), "sample.echo: arg 'mode' must be int-sized, runtime/args.c stores it as an int");
 
 /* ---- trampolines: the table stores one signature, handlers keep their typed one.
  * Handlers of lazy modules are not linked in: runtime/modules.c dlsym()s them into

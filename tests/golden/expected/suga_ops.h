@@ -29,12 +29,12 @@ uint32_t golden_find_op(const char *name, size_t len);
 /* The compiled table: operations, modules, fusions, limits. */
 extern const suga_table golden_main_table;
 
-/* values of sample.echo arg 'mode' (field `mode` of suga_args_sample_echo) */
-enum {
+/* values of sample.echo arg 'mode', the type of field `mode` of suga_args_sample_echo */
+typedef enum suga_enum_sample_echo_mode {
     SUGA_SAMPLE_ECHO_MODE_FAST = 0,
     SUGA_SAMPLE_ECHO_MODE_SAFE = 1,
     SUGA_SAMPLE_ECHO_MODE_OFF = 2,
-};
+} suga_enum_sample_echo_mode;
 
 /* remote.fetch (spec/remote.yaml:5): Quotes "escape", trigraph ??=, a * / comment end and a / * comment start must survive */
 typedef struct suga_args_remote_fetch {
@@ -68,7 +68,7 @@ typedef struct suga_args_sample_echo {
     double ratio; /* number, in [0.5, 2.5] */
     bool has_ratio; /* whether 'ratio' was given */
     bool flag; /* bool, default true */
-    int mode; /* enum, default "safe" */
+    suga_enum_sample_echo_mode mode; /* enum, default "safe" */
     json_t *options; /* object, default {"retries":2,"tags":["a","b"]} */
     json_t *items; /* array, max_len 3 */
     bool has_items; /* whether 'items' was given */
