@@ -830,6 +830,39 @@ static void emit_routes(FILE *f, const gen_model *m)
     }
 }
 
+static const char *const hook_phase_enum[SUGA_HOOK__COUNT] = {
+    [SUGA_HOOK_INIT] = "SUGA_HOOK_INIT",
+    [SUGA_HOOK_INVOCATION_START] = "SUGA_HOOK_INVOCATION_START",
+    [SUGA_HOOK_INVOCATION_END] = "SUGA_HOOK_INVOCATION_END",
+};
+
+/* One array per lifecycle phase that has hooks, in declaration order (the order they run). */
+static void emit_hooks(FILE *f, const gen_model *m)
+{
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++) {
+        if (!m->hook_count[phase])
+            continue;
+        fprintf(f, "/* ---- lifecycle.%s hooks, in the order suga_engine_run_hooks runs them ---- */\n\n"
+                   "static const suga_hook %s_hooks[] = {\n",
+                suga_hook_phase_names[phase], suga_hook_phase_names[phase]);
+        for (size_t i = 0; i < m->hook_count[phase]; i++) {
+            const gen_hook *h = &m->hooks[phase][i];
+            fprintf(f, "    [%zu] = {.op = ", i);
+            op_enum(f, m->ops[h->op.id]);
+            fputs(", .error_type = ", f);
+            c_str_or_null(f, h->error_type);
+            fprintf(f, ", .source = \"%s:%d:%d\"},", h->loc.file, h->loc.line, h->loc.col);
+            if (h->summary) {
+                fputs(" /* ", f);
+                comment_text(f, h->summary);
+                fputs(" */", f);
+            }
+            fputc('\n', f);
+        }
+        fputs("};\n\n", f);
+    }
+}
+
 static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const gen_emit_options *o)
 {
     banner(f, m, "suga_ops.c",
@@ -848,6 +881,7 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
     emit_limits(f, m);
     emit_breakers(f, m);
     emit_routes(f, m);
+    emit_hooks(f, m);
     fprintf(f, "/* Call counters, one per operation (written by the dispatcher). */\nstatic suga_op_stats stats[%zu];\n\n",
             m->op_count);
     fprintf(f, "/* Module states: handles, calls in flight, load/unload counts (runtime/modules.c). */\n"
@@ -882,6 +916,10 @@ static void emit_source(FILE *f, const gen_model *m, const gen_hash *h, const ge
         fprintf(f, "    .alexa_routes = alexa_routes, .alexa_route_count = %zu,\n", m->alexa_route_count);
     if (m->skill_route_count)
         fprintf(f, "    .skill_routes = skill_routes, .skill_route_count = %zu,\n", m->skill_route_count);
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++)
+        if (m->hook_count[phase])
+            fprintf(f, "    .hooks[%s] = %s_hooks, .hook_counts[%s] = %zu,\n", hook_phase_enum[phase],
+                    suga_hook_phase_names[phase], hook_phase_enum[phase], m->hook_count[phase]);
     fputs("};\n", f);
 }
 

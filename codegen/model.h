@@ -174,6 +174,16 @@ typedef struct gen_skill_route {
     char *summary;
 } gen_skill_route;
 
+/* A lifecycle hook (spec: lifecycle.<phase>): an operation the engine's host runs with no
+ * arguments at that point of its life (runtime: suga_engine_run_hooks). validate.c resolves `op`
+ * and checks it can be called without arguments. */
+typedef struct gen_hook {
+    gen_loc loc;
+    gen_ref op;
+    char *error_type; /* init and invocation_start: the Lambda errorType of a failure, or NULL */
+    char *summary;
+} gen_hook;
+
 typedef struct gen_limits {
     gen_loc loc;
     uint64_t requests_per_month;
@@ -204,6 +214,8 @@ typedef struct gen_model {
     size_t alexa_route_count;
     gen_skill_route *skill_routes; /* sorted by validate: exact request types, then "*" */
     size_t skill_route_count;
+    gen_hook *hooks[SUGA_HOOK__COUNT]; /* per phase, all files, in input order (the run order) */
+    size_t hook_count[SUGA_HOOK__COUNT];
     char **inputs; /* display names of the input files, in command-line order */
     size_t input_count;
     /* built by validate: every operation sorted by full name (index = id) */

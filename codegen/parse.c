@@ -30,7 +30,7 @@ enum { MAX_VALUE_DEPTH = 32, VALUE_NODE_BUDGET = 100000 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const TOP_KEYS[] = {"interface", "summary", "module", "operations", "fusions", "limits",
-                                       "routes"};
+                                       "routes", "lifecycle"};
 static const char *const MODULE_KEYS[] = {"name", "load", "unload", "idle_seconds", "category", "depends_on"};
 static const char *const OP_KEYS[] = {"summary", "handler", "params", "returns", "fast_path", "cache",
                                       "retry", "breaker", "idempotent", "timeout_ms", "essential",
@@ -53,9 +53,10 @@ static const char *const ROUTES_KEYS[] = {"http", "alexa", "alexa_skill"};
 static const char *const HTTP_ROUTE_KEYS[] = {"method", "path", "op", "summary"};
 static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary", "on_error"};
 static const char *const SKILL_ROUTE_KEYS[] = {"request", "op", "summary", "on_error"};
+static const char *const HOOK_KEYS[] = {"op", "error_type", "summary"};
 /* The methods a route may name. Methods are case-sensitive (RFC 9110), so only these spellings. */
 static const char *const HTTP_METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
-enum { MAX_ROUTE_PATH = 256, MAX_ALEXA_NAME = 64 };
+enum { MAX_ROUTE_PATH = 256, MAX_ALEXA_NAME = 64, MAX_ERROR_TYPE = 64 };
 
 /* ------------------------------------------------------------------ nodes and positions */
 
@@ -1396,17 +1397,93 @@ static void parse_routes(parser *p, yaml_node_t *map)
     }
 }
 
+/* ------------------------------------------------------------------ lifecycle hooks */
+
+/* A Lambda errorType: what the Runtime API reports, so letters, digits, '.' and '_' only
+ * ("Runtime.InvalidConfiguration"). */
+static bool parse_error_type(parser *p, yaml_node_t *n, char **out)
+{
+    char *s;
+    if (!read_string(p, n, "error_type", &s))
+        return false;
+    size_t len = strlen(s);
+    bool ok = len >= 1 && len <= MAX_ERROR_TYPE;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+             s[i] == '.' || s[i] == '_';
+    if (!ok) {
+        ERR(p, n, "error_type '%s' must be 1 to %d letters, digits, '.' or '_' (a Lambda errorType such as "
+                  "Runtime.InvalidConfiguration)", s, MAX_ERROR_TYPE);
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+/* `{op: config.refresh, error_type: InvalidConfiguration, summary: ...}` */
+static bool parse_hook(parser *p, yaml_node_t *n, suga_hook_phase phase, size_t index, gen_hook *h)
+{
+    memset(h, 0, sizeof *h);
+    h->loc = loc_of(p, n);
+    const char *where = gen_printf(&p->m->arena, "%s hook %zu", suga_hook_phase_names[phase], index);
+    if (!expect_map(p, n, where))
+        return false;
+    bool ok = check_map_keys(p, n, HOOK_KEYS, COUNT(HOOK_KEYS), where);
+    ok &= route_has(p, n, where, HOOK_KEYS, 1);
+    yaml_node_t *v;
+    if ((v = map_get(p, n, "op")))
+        ok &= parse_route_op(p, v, "op", &h->op);
+    if ((v = map_get(p, n, "error_type"))) {
+        if (phase == SUGA_HOOK_INVOCATION_END) { /* the answer is gone: a failure can only be logged */
+            ERR(p, v, "%s: 'error_type' applies to init and invocation_start hooks only (an invocation_end hook "
+                      "runs after the answer is sent; its failure is logged)", where);
+            ok = false;
+        } else {
+            ok &= parse_error_type(p, v, &h->error_type);
+        }
+    }
+    if ((v = map_get(p, n, "summary")))
+        ok &= read_string(p, v, "summary", &h->summary);
+    return ok;
+}
+
+/* `lifecycle: {init: [...], invocation_start: [...], invocation_end: [...]}`, in any file and any
+ * number of files: each phase's lists are joined in input order, which is the order they run. */
+static void parse_lifecycle(parser *p, yaml_node_t *map)
+{
+    gen_model *m = p->m;
+    if (!expect_map(p, map, "'lifecycle'"))
+        return;
+    check_map_keys(p, map, suga_hook_phase_names, SUGA_HOOK__COUNT, "lifecycle");
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++) {
+        yaml_node_t *n = map_get(p, map, suga_hook_phase_names[phase]);
+        if (!n)
+            continue;
+        if (n->type != YAML_SEQUENCE_NODE) {
+            ERR(p, n, "'%s' of lifecycle must be a sequence of hooks, got %s", suga_hook_phase_names[phase],
+                describe(p, n));
+            continue;
+        }
+        size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        m->hooks[phase] = grow_routes(p, m->hooks[phase], m->hook_count[phase], count, sizeof *m->hooks[phase]);
+        for (size_t i = 0; i < count; i++)
+            if (parse_hook(p, node_at(p, n->data.sequence.items.start[i]), (suga_hook_phase)phase, i,
+                           &m->hooks[phase][m->hook_count[phase]]))
+                m->hook_count[phase]++;
+    }
+}
+
 /* ------------------------------------------------------------------ files */
 
 static void parse_root(parser *p, yaml_node_t *root)
 {
     if (root->type != YAML_MAPPING_NODE) {
-        ERR(p, root, "a spec file must be a mapping with 'interface', 'fusions', 'limits' or 'routes', got %s",
+        ERR(p, root, "a spec file must be a mapping with 'interface', 'fusions', 'limits', 'routes' or 'lifecycle', got %s",
             describe(p, root));
         return;
     }
     if (map_size(root) == 0) {
-        ERR(p, root, "empty spec: expected 'interface', 'fusions', 'limits' or 'routes'");
+        ERR(p, root, "empty spec: expected 'interface', 'fusions', 'limits', 'routes' or 'lifecycle'");
         return;
     }
     check_map_keys(p, root, TOP_KEYS, COUNT(TOP_KEYS), "a spec file");
@@ -1430,6 +1507,8 @@ static void parse_root(parser *p, yaml_node_t *root)
         parse_limits(p, n);
     if ((n = map_get(p, root, "routes")))
         parse_routes(p, n);
+    if ((n = map_get(p, root, "lifecycle")))
+        parse_lifecycle(p, n);
 }
 
 static void note_input(gen_model *m, const char *display)
@@ -1479,7 +1558,7 @@ int gen_parse_buffer(gen_model *m, const char *display_name, const unsigned char
     have_doc = true;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        gen_error(&m->diag, (gen_loc){p.file, 1, 1}, "empty spec: expected 'interface', 'fusions', 'limits' or 'routes'");
+        gen_error(&m->diag, (gen_loc){p.file, 1, 1}, "empty spec: expected 'interface', 'fusions', 'limits', 'routes' or 'lifecycle'");
         goto done;
     }
     parse_root(&p, root);

@@ -9,6 +9,7 @@
  * - patterns must compile; bounds must be ordered; fast_path needs an eager module;
  * - fusion steps must name known operations, bind every required argument, and only refer to
  *   fusion inputs and earlier steps;
+ * - lifecycle hooks must name known operations callable without arguments, once per phase;
  * - routes must name known operations and be unique (method and path; namespace and name); they
  *   are sorted into the order runtime/routes.c searches them;
  * - at most SUGA_MAX_OPERATIONS operations; ids are assigned in name order (deterministic).
@@ -890,6 +891,37 @@ static void check_routes(gen_model *m)
         qsort(m->skill_routes, m->skill_route_count, sizeof *m->skill_routes, cmp_skill_route);
 }
 
+/* Lifecycle hooks run with no arguments (suga_engine_run_hooks), so an operation with a required
+ * parameter could never succeed there; one operation twice in a phase is a slip, not a plan. */
+static void check_hooks(gen_model *m)
+{
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++) {
+        for (size_t i = 0; i < m->hook_count[phase]; i++) {
+            gen_hook *h = &m->hooks[phase][i];
+            const char *label = gen_printf(&m->arena, "lifecycle %s hook", suga_hook_phase_names[phase]);
+            if (!resolve_route_op(m, label, &h->op))
+                continue;
+            const gen_op *op = m->ops[h->op.id];
+            for (size_t k = 0; k < op->param_count; k++) {
+                if (op->params[k].required) {
+                    gen_error(&m->diag, h->op.loc, "%s '%s' has the required parameter '%s': hooks are called "
+                                                   "without arguments",
+                              label, h->op.name, op->params[k].name);
+                    break;
+                }
+            }
+            for (size_t j = 0; j < i; j++) {
+                const gen_hook *o = &m->hooks[phase][j];
+                if (o->op.name && !strcmp(o->op.name, h->op.name)) {
+                    gen_error(&m->diag, h->op.loc, "%s '%s' is already listed at %s:%d:%d", label, h->op.name,
+                              o->op.loc.file, o->op.loc.line, o->op.loc.col);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 static void check_limits(gen_model *m)
 {
     gen_limits *l = &m->limits;
@@ -923,6 +955,7 @@ int gen_validate(gen_model *m)
     check_invalidations(m);
     check_fusions(m);
     check_routes(m);
+    check_hooks(m);
     if (m->has_limits)
         check_limits(m);
     if (m->interface_count == 0 && m->input_count > 0 && m->diag.error_count == before)

@@ -1,13 +1,13 @@
 /* bootstrap: the engine as an AWS Lambda custom runtime (provided.al2023).
  *
  * Start-up: read the environment, start the engine (free-tier guard, metrics, log level) and
- * check that every lazy module's shared object is present; a failure is posted to
- * /runtime/init/error and the process exits, as Lambda expects. Then, for ever: GET the next
- * event, run it (lambda/events.c), POST the response or the error, and end the invocation
- * (guard count, one EMF metrics line, unload policies).
+ * run the init hooks; a failure is posted to /runtime/init/error and the process exits, as
+ * Lambda expects. Then, for ever: GET the next event, run the invocation_start hooks, run the
+ * event (lambda/events.c), POST the response or the error, and end the invocation
+ * (invocation_end hooks, guard count, one EMF metrics line, unload policies).
  *
  * Every invocation that fails without the engine's own log record (a deadline already passed,
- * an event that never became a request, an event over the payload limit) writes one warning
+ * an event a hook refused, an event that never became a request, an event over the payload limit) writes one warning
  * record with its request id, error type and message. An event over SUGA_RAPI_MAX_PAYLOAD is
  * refused with the function error Runtime.RequestTooLarge and the loop goes on; only a Runtime
  * API that is gone or breaks the protocol (an invocation without a usable request id, a broken
@@ -20,12 +20,15 @@
  * not come gives up SUGA_RAPI_STOP_GRACE_MS (1 s) after the signal. From SIGTERM to exit is thus
  * under 2 s whatever the Runtime API does, unless a handler was still running when it came.
  *
- * Settings from Parameter Store (SUGA_SSM_PARAMETER_PREFIX) are fetched at the start of an
- * invocation, not at start-up: AWS allows calls to the Parameters and Secrets extension only in
- * the INVOKE phase. Until a first fetch succeeds nothing runs (the settings are not the
- * deployment's yet): an Alexa event gets its route's on_error answer (ENDPOINT_UNREACHABLE, or
- * speech), an HTTP event a 503, a direct request the function error InvalidConfiguration; a later
- * failed refresh keeps the settings in force, with a warning.
+ * The loop knows the Runtime API and event routing only; what the engine serves hooks into its
+ * life through the spec's lifecycle (spec/lifecycle.yaml, suga_engine_run_hooks): the init hooks
+ * run before the first event is asked for (a failure is the init error, with the hook's
+ * error_type), the invocation_start hooks before each event (a failure refuses the event, which
+ * still gets an answer in its own shape: an Alexa event its route's on_error answer, an HTTP
+ * event the status's code, a direct request the function error error_type), the
+ * invocation_end hooks after each answer. This deployment's hooks check the settings and the
+ * lazy modules at start-up and refresh the settings from Parameter Store before each event
+ * (AWS allows calls to the Parameters and Secrets extension only in the INVOKE phase).
  *
  * Nothing on this path loads libcurl or libcrypto: they live in lazy modules (the first
  * Parameter Store fetch loads http_client, in the first invocation).
@@ -35,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/suga_settings.h"
 #include "events.h"
 #include "logging/suga_logging.h"
 #include "runtime_api.h"
@@ -50,13 +52,10 @@ static const char USAGE[] =
     "(Function URL / API Gateway), routed by the spec's routes (suga-inspect routes).\n"
     "\n"
     "Environment: AWS_LAMBDA_RUNTIME_API (required), AWS_LAMBDA_FUNCTION_MEMORY_SIZE, LOG_LEVEL,\n"
-    "HOME_ASSISTANT_URL, HOME_ASSISTANT_TOKEN, HOME_ASSISTANT_VERIFY_SSL, DEBUG_MODE (and the\n"
-    "aliases BASE_URL, LONG_LIVED_ACCESS_TOKEN, NOT_VERIFY_SSL, DEBUG), SUGA_MODULE_DIR (lazy\n"
-    "modules; default: this program's directory), SUGA_GUARD_STATE_FILE, SUGA_METRICS_NAMESPACE.\n"
-    "Parameter Store, read through the AWS Parameters and Secrets Lambda Extension during\n"
-    "invocations: SUGA_SSM_PARAMETER_PREFIX (the five settings above may live under\n"
-    "PREFIX/HOME_ASSISTANT_URL and so on), SUGA_SSM_TTL_SECONDS (default 300),\n"
-    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (default 2773), AWS_SESSION_TOKEN (set by Lambda).\n"
+    "SUGA_MODULE_DIR (lazy modules; default: this program's directory), SUGA_GUARD_STATE_FILE,\n"
+    "SUGA_METRICS_NAMESPACE. The operations read their own settings (Home Assistant, Parameter\n"
+    "Store: config.settings); the lifecycle hooks that check them at start-up and before each\n"
+    "event are listed by `suga-inspect hooks`.\n"
     "See docs/deploy.md.\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -79,29 +78,6 @@ static int init_failed(suga_rapi *api, const char *type, const char *message)
     return 1;
 }
 
-/* Every lazy module's shared object must be there before the first event: a missing one would
- * otherwise fail only when its first operation is called, maybe days later. */
-static suga_status check_modules(suga_ctx *ctx)
-{
-    json_t *report = NULL;
-    suga_status st = suga_call_json(ctx, "initialization.check_modules", 28, NULL, &report);
-    if (st != SUGA_OK)
-        return st;
-    if (!json_is_true(json_object_get(report, "ok"))) {
-        char missing[256] = "";
-        size_t i, used = 0;
-        json_t *m;
-        json_array_foreach(json_object_get(report, "modules"), i, m) {
-            if (!json_is_true(json_object_get(m, "present")) && used < sizeof missing)
-                used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "",
-                                         json_string_value(json_object_get(m, "path")));
-        }
-        st = suga_fail(ctx, SUGA_E_UNAVAILABLE, "lazy module missing from the deployment package: %s", missing);
-    }
-    json_decref(report);
-    return st;
-}
-
 /* _X_AMZN_TRACE_ID for this invocation (X-Ray: SDKs and logs read it from the environment).
  * Not with setenv: glibc never frees a replaced value (a pointer from getenv must stay valid),
  * which grew the process by ~150 bytes an invocation. putenv of one buffer of our own, rewritten
@@ -115,28 +91,10 @@ static void set_trace_id(const char *trace_id)
         installed = putenv(entry) == 0;
 }
 
-/* The settings brought up to date with Parameter Store when a fetch is due (no I/O otherwise).
- * Until a first fetch has succeeded the settings are the environment's alone, not the
- * deployment's: the invocation fails, and the next one tries again. After that a failed refresh
- * keeps the settings in force, with a warning, and the invocation runs. */
-static suga_status refresh_settings(suga_ctx *ctx)
+/* The errorType a failed lifecycle hook is reported with: the spec's, else its status's own. */
+static const char *hook_error_type(const suga_hook *hook, suga_status status)
 {
-    suga_status st = suga_settings_refresh(ctx, false, NULL);
-    const suga_settings *s;
-    if (st == SUGA_OK || suga_settings_get(&s, NULL) != SUGA_OK)
-        return st;
-    bool stale_but_complete = s->fetched_at_ms != 0;
-    char message[SUGA_ERROR_MAX + 64];
-    snprintf(message, sizeof message, "%s%s",
-             stale_but_complete ? "Parameter Store refresh failed, the settings in force stay: " : "", ctx->error);
-    json_t *fields = json_pack("{s:s, s:I}", "error_status", suga_status_name(st), "settings_version",
-                               (json_int_t)s->version);
-    suga_log_write(ctx, stale_but_complete ? SUGA_LOG_WARNING : SUGA_LOG_ERROR, message, fields, NULL);
-    json_decref(fields);
-    if (!stale_but_complete)
-        return st; /* ctx->error is the invocation's error message */
-    ctx->error[0] = '\0';
-    return SUGA_OK;
+    return hook && hook->error_type ? hook->error_type : suga_lambda_error_type(status);
 }
 
 /* One warning record for a function error that no other record tells of. */
@@ -158,22 +116,27 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
     suga_lambda_reply reply = {0};
     suga_status st;
     /* whether a log record tells of this invocation already: the engine writes its own ("request",
-     * "request failed") for every request it runs (counted in engine->requests), refresh_settings
-     * one for settings it could not get; any other function error (a deadline already passed, an
-     * event that never became a request) gets one warning here, so that none goes unlogged */
+     * "request failed") for every request it runs (counted in engine->requests); any other
+     * function error (a deadline already passed, an event refused by a hook, an event that never
+     * became a request) gets one warning here, so that none goes unlogged */
     bool logged = false;
     uint64_t requests_before = engine->requests;
+    const suga_hook *failed_hook;
+    suga_status refused;
     if (inv->deadline_ms && suga_clock_wall_ms() >= inv->deadline_ms) { /* Lambda is about to stop us anyway */
         suga_fail(&ctx, SUGA_E_STATE, "the invocation's deadline passed before it could start");
         reply.is_error = true;
         snprintf(reply.error_type, sizeof reply.error_type, "DeadlineExceeded");
         st = SUGA_OK;
-    } else if (refresh_settings(&ctx) != SUGA_OK) {
-        /* the settings are not the deployment's: nothing runs, but the event still gets an answer
-         * in its own shape (Alexa: ENDPOINT_UNREACHABLE or speech; HTTP: 503) */
-        const suga_lambda_refusal refusal = {.status = SUGA_E_UNAVAILABLE, .error_type = "InvalidConfiguration"};
+    } else if ((refused = suga_engine_run_hooks(engine, SUGA_HOOK_INVOCATION_START, &ctx, &failed_hook)) != SUGA_OK) {
+        /* a hook says the event cannot run (e.g. the settings are not the deployment's yet), but
+         * it still gets an answer in its own shape (Alexa: on_error; HTTP: the status's code) */
+        const suga_lambda_refusal refusal = {.status = refused, .error_type = hook_error_type(failed_hook, refused)};
+        char why[SUGA_ERROR_MAX]; /* handling the event may overwrite ctx->error */
+        snprintf(why, sizeof why, "%s", ctx.error);
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &refusal, &reply);
-        logged = true; /* refresh_settings logged why */
+        log_function_error(&ctx, refusal.error_type, why);
+        logged = true;
     } else {
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, NULL, &reply);
         logged = engine->requests != requests_before;
@@ -259,12 +222,12 @@ int main(int argc, char **argv)
     }
     suga_rapi_set_wait_mask(&api, &wait_mask);
     static suga_engine engine; /* static: the handlers keep a pointer to it (suga_engine_current) */
-    const suga_settings *settings; /* checked now: a bad value must fail the init, not a request */
-    if (suga_engine_init(&engine, &suga_main_table, NULL, &ctx) != SUGA_OK ||
-        suga_settings_get(&settings, &ctx) != SUGA_OK)
+    if (suga_engine_init(&engine, &suga_main_table, NULL, &ctx) != SUGA_OK)
         return init_failed(&api, "Runtime.InvalidConfiguration", ctx.error);
-    if (check_modules(&ctx) != SUGA_OK)
-        return init_failed(&api, "Runtime.MissingModule", ctx.error);
+    const suga_hook *failed_hook; /* checked now: a bad setting or a missing module fails the init, not a request */
+    suga_status started_ok = suga_engine_run_hooks(&engine, SUGA_HOOK_INIT, &ctx, &failed_hook);
+    if (started_ok != SUGA_OK)
+        return init_failed(&api, hook_error_type(failed_hook, started_ok), ctx.error);
     /* the Init phase as AWS bills it runs from the process's start to its first request for an
      * event; this counts from main(), missing only exec and dynamic loading (~2-3 ms) */
     engine.init.duration_ms = suga_clock_elapsed_ms() - started;

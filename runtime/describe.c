@@ -179,6 +179,30 @@ static json_t *hash_json(const suga_table *t)
                      "operations", (int)t->op_count, "bytes", (int)t->hash.bytes, "inputs", t->inputs);
 }
 
+/* {"init": [{op, error_type, source}], "invocation_start": [...], "invocation_end": [...]}: every
+ * phase present, empty when it has no hooks, so a reader need not know the phases. */
+static json_t *hooks_json(const suga_table *t)
+{
+    json_t *doc = json_object();
+    for (int phase = 0; doc && phase < SUGA_HOOK__COUNT; phase++) {
+        json_t *list = json_array();
+        for (uint32_t i = 0; list && i < t->hook_counts[phase]; i++) {
+            const suga_hook *h = &t->hooks[phase][i];
+            json_t *item = json_pack("{s:s, s:s?, s:s}", "op", t->ops[h->op].name, "error_type", h->error_type,
+                                     "source", h->source);
+            if (!item || json_array_append_new(list, item)) {
+                json_decref(list);
+                list = NULL;
+            }
+        }
+        if (!list || json_object_set_new(doc, suga_hook_phase_names[phase], list)) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    return doc;
+}
+
 suga_status suga_describe_table(const suga_table *table, suga_describe_what what, json_t **out)
 {
     if (!table || !out)
@@ -192,6 +216,8 @@ suga_status suga_describe_table(const suga_table *table, suga_describe_what what
         return finish(limits_json(table), out);
     case SUGA_DESCRIBE_HASH:
         return finish(hash_json(table), out);
+    case SUGA_DESCRIBE_HOOKS:
+        return finish(hooks_json(table), out);
     }
     return SUGA_E_INVALID_ARG;
 }

@@ -361,7 +361,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     return st;
 }
 
-/* ---- end of invocation ---- */
+/* ---- invocation counts ---- */
 
 /* What happened since the last end of invocation, as Count metrics (none recorded for zero,
  * so a quiet metric takes no room in the EMF line). */
@@ -386,10 +386,48 @@ static void record_counts(suga_engine *e)
     record_count("module_unloads", unloads, &e->module_unloads_seen);
 }
 
+/* ---- lifecycle hooks ---- */
+
+suga_status suga_engine_run_hooks(suga_engine *e, suga_hook_phase phase, suga_ctx *ctx, const suga_hook **failed)
+{
+    if (failed)
+        *failed = NULL;
+    if (!e || !e->table || !ctx || (unsigned)phase >= SUGA_HOOK__COUNT)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_engine_run_hooks: an initialised engine, a context and a "
+                                                  "phase are required");
+    const suga_table *t = e->table;
+    suga_status first = SUGA_OK;
+    for (uint32_t i = 0; i < t->hook_counts[phase]; i++) {
+        const suga_hook *h = &t->hooks[phase][i];
+        json_t *ignored = NULL;
+        suga_status st = suga_table_call_op_json(t, ctx, &t->ops[h->op], NULL, &ignored);
+        json_decref(ignored);
+        if (st == SUGA_OK)
+            continue;
+        if (first == SUGA_OK && failed)
+            *failed = h;
+        if (first == SUGA_OK)
+            first = st;
+        if (phase != SUGA_HOOK_INVOCATION_END) /* what follows may rely on it: the host reports it */
+            return st;
+        /* the answer is gone: nobody else will tell of it, and the other hooks still run */
+        json_t *fields = json_pack("{s:s, s:s, s:s}", "hook", suga_hook_phase_names[phase], "operation",
+                                   t->ops[h->op].name, "status", suga_status_name(st));
+        suga_log_write(ctx, SUGA_LOG_WARNING, ctx->error, fields, NULL);
+        json_decref(fields);
+    }
+    return first;
+}
+
+/* ---- end of invocation ---- */
+
 suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ctx *ctx)
 {
     if (!e || !e->table)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_engine_end_invocation: an initialised engine is required");
+    suga_ctx hook_ctx; /* the hooks log their own failures; the invocation's status is the engine's */
+    suga_ctx_init(&hook_ctx);
+    suga_engine_run_hooks(e, SUGA_HOOK_INVOCATION_END, &hook_ctx, NULL);
     int64_t now = e->wall_clock_ms();
     suga_status st = SUGA_OK;
     if (!e->init_recorded) { /* a custom runtime's Init phase is billed too */

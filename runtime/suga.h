@@ -261,6 +261,11 @@ typedef struct suga_http_route { const char *method; const char *path; uint16_t 
 typedef struct suga_alexa_route { const char *namespace_name; const char *name; uint16_t op; uint16_t on_error; const char *source; } suga_alexa_route; /* "*" = any */
 typedef struct suga_skill_route { const char *request; uint16_t op; uint16_t on_error; const char *source; } suga_skill_route; /* custom skill request.type; "*" = any */
 
+/* A lifecycle hook (spec: lifecycle): an operation the engine's host runs with no arguments in
+ * its phase (suga_engine_run_hooks, suga_engine.h). error_type: the Lambda errorType a failure
+ * is reported with (init, invocation_start), or NULL for the status's own. */
+typedef struct suga_hook { uint16_t op; const char *error_type; const char *source; } suga_hook;
+
 typedef struct suga_table {
     const char *inputs;      /* the spec files this table was generated from */
     const suga_op *ops;
@@ -283,6 +288,7 @@ typedef struct suga_table {
     const suga_http_route *http_routes; uint32_t http_route_count;
     const suga_alexa_route *alexa_routes; uint32_t alexa_route_count;
     const suga_skill_route *skill_routes; uint32_t skill_route_count;
+    const suga_hook *hooks[SUGA_HOOK__COUNT]; uint32_t hook_counts[SUGA_HOOK__COUNT]; /* per phase, in run order */
 } suga_table;
 
 /* The table compiled into this program from the spec files (spec/NAME.yaml). */
@@ -366,6 +372,7 @@ typedef enum suga_describe_what {
     SUGA_DESCRIBE_FUSIONS,    /* array of fusions with steps and bindings */
     SUGA_DESCRIBE_LIMITS,     /* object: free tier and metric budget */
     SUGA_DESCRIBE_HASH,       /* object: perfect hash parameters */
+    SUGA_DESCRIBE_HOOKS,      /* object: lifecycle hooks by phase */
 } suga_describe_what;
 
 suga_status suga_describe_table(const suga_table *table, suga_describe_what what, json_t **out);

@@ -96,8 +96,22 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
  * duration of the call (ctx is left as it was given). */
 suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, json_t **result);
 
+/* Run the operations the spec's lifecycle declares for `phase` (table->hooks), in order, each
+ * by id with no arguments, outside the guard and the request counts (they are the host's
+ * housekeeping, not requests):
+ *   SUGA_HOOK_INIT              once, after suga_engine_init and before the first event;
+ *   SUGA_HOOK_INVOCATION_START  before each event is run (ctx: the invocation's request id and
+ *                               deadline);
+ *   SUGA_HOOK_INVOCATION_END    after each answer is sent (suga_engine_end_invocation runs them).
+ * Init and invocation-start hooks stop at the first failure and return it with ctx->error and
+ * *failed (may be NULL) set, unlogged: the host reports it (an init error; the event refused with
+ * the hook's error_type). Invocation-end hooks all run; each failure is logged as a warning and
+ * the first one is returned. SUGA_OK when the phase has no hooks. */
+suga_status suga_engine_run_hooks(suga_engine *e, suga_hook_phase phase, suga_ctx *ctx, const suga_hook **failed);
+
 /* End of one invocation (Lambda: after the response is posted). `billed_ms` is the invocation's
- * duration from receiving the event to posting the response. Counts it against the free tier
+ * duration from receiving the event to posting the response. Runs the invocation_end hooks
+ * (their failures are logged, not returned), counts it against the free tier
  * (the first one also counts the Init phase), writes the EMF line, applies unload policies and
  * saves the guard's state every 100 invocations and whenever its level changed. The request's
  * secrets (suga_secret_add_request) are forgotten. */

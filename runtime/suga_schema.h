@@ -47,6 +47,21 @@ typedef enum suga_binding_kind {
     SUGA_BIND_STEP,
 } suga_binding_kind;
 
+/* Lifecycle hook phases (spec: `lifecycle: {init: [...], invocation_start: [...], ...}`): where
+ * in the host's life (the Lambda bootstrap, suga_engine.h) the phase's operations run. */
+typedef enum suga_hook_phase {
+    SUGA_HOOK_INIT = 0,         /* once, before the first event; a failure is an init error */
+    SUGA_HOOK_INVOCATION_START, /* before each event; a failure refuses the event */
+    SUGA_HOOK_INVOCATION_END,   /* after each answer is sent; a failure is only logged */
+    SUGA_HOOK__COUNT
+} suga_hook_phase;
+
+static const char *const suga_hook_phase_names[SUGA_HOOK__COUNT] = {
+    [SUGA_HOOK_INIT] = "init",
+    [SUGA_HOOK_INVOCATION_START] = "invocation_start",
+    [SUGA_HOOK_INVOCATION_END] = "invocation_end",
+};
+
 static const char *const suga_type_names[SUGA_T__COUNT] = {
     [SUGA_T_STRING] = "string", [SUGA_T_INT] = "int",       [SUGA_T_NUMBER] = "number",
     [SUGA_T_BOOL] = "bool",     [SUGA_T_ENUM] = "enum",     [SUGA_T_OBJECT] = "object",

@@ -2,7 +2,8 @@
  *
  * It links the same generated table the engine runs with, so what it prints is what the engine
  * does: ids, hash slots, handlers, modules and their policies, parameter schemas, fusions,
- * limits and event routes. --verify re-checks the perfect hash the way the engine uses it.
+ * limits, event routes and lifecycle hooks. --verify re-checks the perfect hash the way the
+ * engine uses it. It runs no operation: that is `suga`'s job.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,15 +12,14 @@
 #include <string.h>
 
 #include "suga.h"
-#include "suga_engine.h"
 #include "suga_routes.h"
 
 static const char USAGE[] =
     "usage: suga-inspect [--json] [COMMAND]\n"
-    "       suga-inspect [--json] --live [--run REQUEST]... modules\n"
     "       suga-inspect --verify [--unknown N] [--seed S]\n"
     "\n"
-    "Shows the operation tables compiled into this build of suga.\n"
+    "Shows the operation tables compiled into this build of suga. It runs nothing: to see what\n"
+    "requests load and unload, `suga --live run REQUEST...`.\n"
     "\n"
     "Commands:\n"
     "  list          every operation: id, hash slot, handler, module, load/unload policy,\n"
@@ -30,14 +30,11 @@ static const char USAGE[] =
     "  limits        free-tier and metric budgets, circuit breakers\n"
     "  hash          the perfect hash parameters\n"
     "  routes        event routes: HTTP (method, path), Alexa (namespace, name) and skill requests\n"
+    "  hooks         lifecycle hooks: the operations the bootstrap runs at start-up, before and\n"
+    "                after each event\n"
     "\n"
     "Options:\n"
     "  -j, --json        machine-readable output (one JSON document)\n"
-    "  -l, --live        modules: also the live state in this process (loaded, loads, unloads,\n"
-    "                    calls in flight, result-cache hits without a load), after the --run\n"
-    "                    requests ran through the engine\n"
-    "  -r, --run REQUEST with --live: run one request ({\"op\"|\"fusion\"|\"batch\": ...}, as for\n"
-    "                    `suga run`) as one invocation first; repeatable, in order\n"
     "  -v, --verify      round-trip every name through the perfect hash and check that\n"
     "                    random unknown names are rejected; prints 'N operations verified'\n"
     "  -u, --unknown N   how many unknown names --verify tries (default 100000)\n"
@@ -126,15 +123,9 @@ static void print_show(const suga_op *op)
         print_param(&op->params[i], "    ");
 }
 
-static bool live; /* --live: print the modules' state in this process too */
-
 static void print_modules(void)
 {
-    int deps_width = live ? 20 : 0; /* no trailing blanks when it is the last column */
-    printf("%-16s %-12s %-6s %-9s %-5s %-*s", "MODULE", "CATEGORY", "LOAD", "UNLOAD", "IDLE", deps_width, "DEPENDS_ON");
-    if (live)
-        printf(" %-6s %5s %7s %9s %s", "LOADED", "LOADS", "UNLOADS", "IN_FLIGHT", "HITS_WITHOUT_LOAD");
-    putchar('\n');
+    printf("%-16s %-12s %-6s %-9s %-5s %s\n", "MODULE", "CATEGORY", "LOAD", "UNLOAD", "IDLE", "DEPENDS_ON");
     for (uint32_t i = 0; i < suga_main_table.module_count; i++) {
         const suga_module *m = &suga_main_table.modules[i];
         char idle[16] = "-", deps[128] = "-";
@@ -144,52 +135,9 @@ static void print_modules(void)
         for (uint16_t d = 0; d < m->depends_count && used < sizeof deps; d++)
             used += (size_t)snprintf(deps + used, sizeof deps - used, "%s%s", d ? "," : "",
                                      suga_main_table.modules[m->depends_on[d]].name);
-        printf("%-16s %-12s %-6s %-9s %-5s %-*s", m->name, m->category, suga_load_names[m->load],
-               suga_unload_names[m->unload], idle, deps_width, deps);
-        if (live) {
-            const suga_module_state *st = &suga_main_table.module_states[i];
-            bool loaded = m->load == SUGA_LOAD_EAGER || st->handle;
-            printf(" %-6s %5" PRIu64 " %7" PRIu64 " %9" PRIu32 " %" PRIu64, loaded ? "yes" : "no", st->loads,
-                   st->unloads, st->in_flight, st->hits_without_load);
-        }
-        putchar('\n');
+        printf("%-16s %-12s %-6s %-9s %-5s %s\n", m->name, m->category, suga_load_names[m->load],
+               suga_unload_names[m->unload], idle, deps);
     }
-}
-
-/* --run: each request as one invocation through the engine, as `suga run` does, so --live shows
- * what loading and unloading they caused. Results are not printed; failures are, on stderr. */
-static int run_requests(char **requests, int count)
-{
-    FILE *devnull = fopen("/dev/null", "w");
-    suga_engine_config config = {.guard_state_path = "", .metrics_out = devnull};
-    suga_engine engine;
-    suga_ctx ctx;
-    suga_ctx_init(&ctx);
-    if (!devnull || suga_engine_init(&engine, &suga_main_table, &config, &ctx) != SUGA_OK) {
-        fprintf(stderr, "suga-inspect: error: cannot start the engine: %s\n", devnull ? ctx.error : "no /dev/null");
-        if (devnull)
-            fclose(devnull);
-        return 1;
-    }
-    int rc = 0;
-    for (int i = 0; i < count; i++) {
-        json_error_t err;
-        json_t *request = json_loads(requests[i], 0, &err), *result = NULL;
-        suga_ctx_init(&ctx);
-        if (!request) {
-            fprintf(stderr, "suga-inspect: error: --run request %d is not valid JSON: %s\n", i + 1, err.text);
-            rc = 1;
-        } else if (suga_engine_request(&engine, &ctx, request, &result) != SUGA_OK) {
-            fprintf(stderr, "suga-inspect: error: --run request %d: %s\n", i + 1, ctx.error);
-            rc = 1;
-        }
-        json_decref(result);
-        json_decref(request);
-        suga_engine_end_invocation(&engine, 1, &ctx);
-    }
-    suga_engine_shutdown(&engine, &ctx);
-    fclose(devnull);
-    return rc;
 }
 
 static void print_fusions(void)
@@ -386,6 +334,18 @@ static int verify(unsigned long unknown, uint64_t seed)
     return 0;
 }
 
+static void print_hooks(void)
+{
+    const suga_table *t = &suga_main_table;
+    printf("%-17s %-32s %-29s %s\n", "PHASE", "OPERATION", "ERROR_TYPE", "DECLARED");
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++)
+        for (uint32_t i = 0; i < t->hook_counts[phase]; i++) {
+            const suga_hook *h = &t->hooks[phase][i];
+            printf("%-17s %-32s %-29s %s\n", suga_hook_phase_names[phase], t->ops[h->op].name,
+                   h->error_type ? h->error_type : "-", h->source);
+        }
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int emit_json(json_t *doc)
@@ -405,17 +365,13 @@ int main(int argc, char **argv)
     static const struct option LONG[] = {
         {"json", no_argument, NULL, 'j'},         {"verify", no_argument, NULL, 'v'},
         {"unknown", required_argument, NULL, 'u'}, {"seed", required_argument, NULL, 's'},
-        {"live", no_argument, NULL, 'l'},         {"run", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    enum { MAX_RUN = 64 };
-    char *requests[MAX_RUN];
-    int request_count = 0;
     bool json = false, do_verify = false;
     unsigned long unknown = 100000;
     uint64_t seed = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "jvu:s:lr:h", LONG, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jvu:s:h", LONG, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'j':
@@ -438,16 +394,6 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'l':
-            live = true;
-            break;
-        case 'r':
-            if (request_count == MAX_RUN) {
-                fprintf(stderr, "suga-inspect: error: at most %d --run requests\n", MAX_RUN);
-                return 2;
-            }
-            requests[request_count++] = optarg;
-            break;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
@@ -459,21 +405,6 @@ int main(int argc, char **argv)
     if (do_verify)
         return verify(unknown, seed);
     const char *cmd = optind < argc ? argv[optind] : "list";
-    if ((live || request_count) && strcmp(cmd, "modules")) {
-        fprintf(stderr, "suga-inspect: error: --live and --run apply to 'modules' only\n");
-        return 2;
-    }
-    if (request_count && !live) {
-        fprintf(stderr, "suga-inspect: error: --run needs --live (the requests run to show their effect)\n");
-        return 2;
-    }
-    int run_rc = request_count ? run_requests(requests, request_count) : 0;
-    if (live && json) {
-        json_t *doc = NULL;
-        suga_describe_modules_live(&suga_main_table, &doc);
-        int rc = emit_json(doc);
-        return rc ? rc : run_rc;
-    }
     int extra = argc - optind - 1;
     if (!strcmp(cmd, "show")) {
         if (extra != 1) {
@@ -515,6 +446,7 @@ int main(int argc, char **argv)
         {.name = "limits", .text = print_limits, .json = SUGA_DESCRIBE_LIMITS},
         {.name = "hash", .text = print_hash, .json = SUGA_DESCRIBE_HASH},
         {.name = "routes", .text = print_routes, .describe = suga_describe_routes},
+        {.name = "hooks", .text = print_hooks, .json = SUGA_DESCRIBE_HOOKS},
     };
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
         if (!strcmp(cmd, COMMANDS[i].name)) {
@@ -527,7 +459,7 @@ int main(int argc, char **argv)
                 return emit_json(doc);
             }
             COMMANDS[i].text();
-            return run_rc;
+            return 0;
         }
     }
     fprintf(stderr, "suga-inspect: error: unknown command '%s' (try --help)\n", cmd);

@@ -498,3 +498,29 @@ suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, js
     }
     return suga_util_result(ctx, "config.reload", out, result);
 }
+
+/* Once per invocation, before the event runs (spec/lifecycle.yaml). Until a first fetch has
+ * succeeded the settings are the environment's alone, not the deployment's: the event is refused
+ * (unavailable) and the next invocation tries again. After that a failed refresh keeps the
+ * settings in force, with a warning, and the event runs. */
+suga_status config_refresh(suga_ctx *ctx, const suga_args_config_refresh *args, json_t **result)
+{
+    (void)args;
+    bool changed = false;
+    suga_status st = suga_settings_refresh(ctx, false, &changed);
+    if (st != SUGA_OK && (!loaded || !current.fetched_at_ms))
+        return suga_fail(ctx, SUGA_E_UNAVAILABLE, "%s", ctx->error);
+    if (st != SUGA_OK) {
+        char message[SUGA_ERROR_MAX + 64];
+        snprintf(message, sizeof message, "Parameter Store refresh failed, the settings in force stay: %s",
+                 ctx->error);
+        json_t *fields = json_pack("{s:s, s:I}", "error_status", suga_status_name(st), "settings_version",
+                                   (json_int_t)current.version);
+        suga_log_write(ctx, SUGA_LOG_WARNING, message, fields, NULL);
+        json_decref(fields);
+        ctx->error[0] = '\0';
+    }
+    return suga_util_result(ctx, "config.refresh",
+                            json_pack("{s:b, s:I}", "changed", changed, "version", (json_int_t)current.version),
+                            result);
+}

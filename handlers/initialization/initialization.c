@@ -1,9 +1,10 @@
 /* initialization.c: what start-up did, and the modules in the order they depend on each other.
  *
  * The order is suga-gen's (module_init_order: dependencies first, ties in declaration order),
- * read from the compiled table, so it cannot drift from the spec's depends_on. check_modules is
- * the start-up check a Lambda bootstrap runs before asking for its first event: a lazy module
- * whose shared object is missing would otherwise fail only at its first call.
+ * read from the compiled table, so it cannot drift from the spec's depends_on. require_modules is
+ * the start-up check (spec/lifecycle.yaml's init hook) a Lambda bootstrap runs before asking for
+ * its first event: a lazy module whose shared object is missing would otherwise fail only at its
+ * first call. check_modules reports the same without failing.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -78,30 +79,60 @@ suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_o
     return suga_util_result(ctx, "initialization.order", out, result);
 }
 
-suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
-                                         json_t **result)
+/* {ok, module_dir, modules: [{name, path, present}]} for every lazy module, without loading any. */
+static suga_status module_report(suga_ctx *ctx, const char *op, json_t **out, bool *all_present)
 {
-    (void)args;
     const suga_table *t = &suga_main_table;
     char dir[PATH_MAX];
     if (suga_module_dir(dir, sizeof dir) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_IO, "initialization.check_modules: cannot tell where lazy modules are "
-                                         "(set SUGA_MODULE_DIR)");
+        return suga_fail(ctx, SUGA_E_IO, "%s: cannot tell where lazy modules are (set SUGA_MODULE_DIR)", op);
     json_t *modules = json_array();
-    bool all_present = true;
+    *all_present = true;
     for (uint32_t m = 0; modules && m < t->module_count; m++) {
         if (t->modules[m].load != SUGA_LOAD_LAZY)
             continue;
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/suga-%s.so", dir, t->modules[m].name);
         bool present = access(path, R_OK) == 0;
-        all_present = all_present && present;
+        *all_present = *all_present && present;
         if (json_array_append_new(modules, json_pack("{s:s, s:s, s:b}", "name", t->modules[m].name, "path", path,
                                                      "present", present))) {
             json_decref(modules);
             modules = NULL;
         }
     }
-    json_t *out = json_pack("{s:b, s:s, s:o}", "ok", all_present, "module_dir", dir, "modules", modules);
-    return suga_util_result(ctx, "initialization.check_modules", out, result);
+    return suga_util_result(ctx, op, json_pack("{s:b, s:s, s:o}", "ok", *all_present, "module_dir", dir, "modules",
+                                               modules),
+                            out);
+}
+
+suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
+                                         json_t **result)
+{
+    (void)args;
+    bool all_present;
+    return module_report(ctx, "initialization.check_modules", result, &all_present);
+}
+
+suga_status initialization_require_modules(suga_ctx *ctx, const suga_args_initialization_require_modules *args,
+                                           json_t **result)
+{
+    (void)args;
+    bool all_present;
+    json_t *report = NULL;
+    suga_status st = module_report(ctx, "initialization.require_modules", &report, &all_present);
+    if (st != SUGA_OK || all_present) {
+        *result = report;
+        return st;
+    }
+    char missing[256] = "";
+    size_t i, used = 0;
+    json_t *m;
+    json_array_foreach(json_object_get(report, "modules"), i, m) {
+        if (!json_is_true(json_object_get(m, "present")) && used < sizeof missing)
+            used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "",
+                                     json_string_value(json_object_get(m, "path")));
+    }
+    json_decref(report);
+    return suga_fail(ctx, SUGA_E_UNAVAILABLE, "lazy module missing from the deployment package: %s", missing);
 }

@@ -74,6 +74,17 @@ Test(initialization, check_modules_finds_missing_shared_objects)
     cr_assert_gt(lazy, 0, "spec/ has lazy modules");
     cr_expect(json_is_false(json_object_get(r, "ok")), "nothing in an empty directory");
     json_decref(r);
+    /* the lifecycle's init hook fails instead, naming every missing file */
+    suga_ctx ctx;
+    call_fails(&ctx, "initialization.require_modules", NULL, SUGA_E_UNAVAILABLE);
+    char want[512];
+    snprintf(want, sizeof want, "lazy module missing from the deployment package: %s/suga-", dir);
+    cr_expect(strncmp(ctx.error, want, strlen(want)) == 0, "%s", ctx.error);
+    for (uint32_t m = 0; m < suga_main_table.module_count; m++)
+        if (suga_main_table.modules[m].load == SUGA_LOAD_LAZY) {
+            snprintf(want, sizeof want, "suga-%s.so", suga_main_table.modules[m].name);
+            cr_expect(strstr(ctx.error, want), "%s names %s", ctx.error, want);
+        }
     /* put an (empty) file for each: present is about the file, not about loading it */
     for (uint32_t m = 0; m < suga_main_table.module_count; m++) {
         if (suga_main_table.modules[m].load != SUGA_LOAD_LAZY)
@@ -86,6 +97,9 @@ Test(initialization, check_modules_finds_missing_shared_objects)
     }
     r = call_ok("initialization.check_modules", NULL);
     cr_expect(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    r = call_ok("initialization.require_modules", NULL);
+    cr_expect(json_is_true(json_object_get(r, "ok")), "the same report when every module is there");
     json_decref(r);
     for (uint32_t m = 0; m < suga_main_table.module_count; m++) {
         char path[256];

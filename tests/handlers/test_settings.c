@@ -176,6 +176,7 @@ Test(settings, without_a_prefix_there_is_no_parameter_store_and_a_refresh_does_n
     cr_expect_eq(int_field(status, "version"), 1);
     cr_expect(json_is_null(json_object_get(status, "parameter_store")));
     json_decref(status);
+    assert_json(call_ok("config.refresh", NULL), "{\"changed\": false, \"version\": 1}");
 }
 
 Test(settings, ttl_and_port_are_checked_with_the_environment)
@@ -235,6 +236,9 @@ Test(settings, a_failed_first_fetch_leaves_the_environments_settings_and_is_coun
     json_decref(r);
     suga_ctx_init(&ctx);
     cr_expect_eq(suga_settings_refresh(&ctx, false, NULL), SUGA_E_STATE, "before a first success, every call tries");
+    /* the lifecycle's invocation_start hook: no deployment settings yet, so the event is refused */
+    call_fails(&ctx, "config.refresh", NULL, SUGA_E_UNAVAILABLE);
+    cr_expect(strstr(ctx.error, "AWS_SESSION_TOKEN is not set"), "%s", ctx.error);
 }
 
 Test(settings, parameter_names_are_percent_encoded)

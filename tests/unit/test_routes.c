@@ -1,23 +1,31 @@
 /* Event routing (runtime/routes.c, suga_routes.h) through the golden spec's generated table
  * (tests/golden/spec/remote.yaml declares the routes, in an order the generator must sort):
- * every match rule, the precedence of Alexa wildcards, the 405 answer, and bad arguments. */
+ * every match rule, the precedence of Alexa wildcards, the 405 answer, and bad arguments. And
+ * the same spec's lifecycle hooks, run by the engine (suga_engine_run_hooks). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "suga_engine.h"
 #include "suga_ops.h" /* the golden table's header */
 #include "suga_routes.h"
 
-/* The golden table's eager handlers (remote.fetch is lazy, not linked); never called here. */
+/* The golden table's eager handlers (remote.fetch is lazy, not linked); the routes never call
+ * them, the lifecycle hooks call sample.ping. */
 suga_status sample_echo(suga_ctx *ctx, const suga_args_sample_echo *args, json_t **result)
 {
     (void)ctx, (void)args, (void)result;
     return SUGA_E_INTERNAL;
 }
 
+static int ping_calls;
+static suga_status ping_answer; /* what sample.ping returns */
+
 suga_status sample_ping(suga_ctx *ctx, const suga_args_sample_ping *args, json_t **result)
 {
-    (void)ctx, (void)args, (void)result;
-    return SUGA_E_INTERNAL;
+    (void)args, (void)result;
+    ping_calls++;
+    return ping_answer == SUGA_OK ? SUGA_OK : suga_fail(ctx, ping_answer, "sample.ping: told to fail");
 }
 
 suga_status sample_cached(suga_ctx *ctx, const suga_args_sample_cached *args, json_t **result)
@@ -348,4 +356,94 @@ Test(routes, on_error_comes_with_the_route)
     cr_expect_null(on_error);
     cr_expect_eq(suga_route_alexa_skill(T, NULL, &op, &on_error), SUGA_E_INVALID_ARG);
     cr_expect_null(on_error, "reset even when the arguments are refused");
+}
+
+/* ---- lifecycle hooks ---- */
+
+static suga_engine engine;
+static FILE *devnull;
+
+static void start_engine(void)
+{
+    devnull = fopen("/dev/null", "w");
+    cr_assert_not_null(devnull);
+    suga_engine_config config = {.guard_state_path = "", .metrics_out = devnull};
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_engine_init(&engine, T, &config, &ctx), SUGA_OK, "%s", ctx.error);
+    ping_calls = 0;
+    ping_answer = SUGA_OK;
+}
+
+static void stop_engine(void)
+{
+    suga_engine_shutdown(&engine, NULL);
+    fclose(devnull);
+}
+
+TestSuite(hooks, .init = start_engine, .fini = stop_engine);
+
+/* The generated hook lists: one per phase, in declaration order, with the spec's error_type. */
+Test(hooks, generated_lists)
+{
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++) {
+        cr_assert_eq(T->hook_counts[phase], 1, "%s", suga_hook_phase_names[phase]);
+        cr_expect_eq(T->hooks[phase][0].op, SUGA_OP_SAMPLE_PING);
+    }
+    cr_expect_str_eq(T->hooks[SUGA_HOOK_INIT][0].error_type, "Runtime.GoldenInit");
+    cr_expect_null(T->hooks[SUGA_HOOK_INVOCATION_START][0].error_type);
+    cr_expect(strstr(T->hooks[SUGA_HOOK_INIT][0].source, "spec/remote.yaml:"), "%s", T->hooks[SUGA_HOOK_INIT][0].source);
+}
+
+Test(hooks, each_phase_runs_its_operations)
+{
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    const suga_hook *failed = (const suga_hook *)1;
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++)
+        cr_expect_eq(suga_engine_run_hooks(&engine, (suga_hook_phase)phase, &ctx, &failed), SUGA_OK, "%s", ctx.error);
+    cr_expect_null(failed);
+    cr_expect_eq(ping_calls, SUGA_HOOK__COUNT);
+    cr_expect_eq(engine.requests, 0, "hooks are housekeeping, not requests");
+}
+
+/* init and invocation_start: the first failure comes back, with the hook, for the host to
+ * report (an init error, a refused event) */
+Test(hooks, a_failure_names_its_hook)
+{
+    ping_answer = SUGA_E_UNAVAILABLE;
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    const suga_hook *failed = NULL;
+    cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK_INIT, &ctx, &failed), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(failed, &T->hooks[SUGA_HOOK_INIT][0]);
+    cr_expect_str_eq(ctx.error, "sample.ping: told to fail");
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK_INVOCATION_START, &ctx, &failed), SUGA_E_UNAVAILABLE);
+    cr_expect_eq(failed, &T->hooks[SUGA_HOOK_INVOCATION_START][0]);
+}
+
+/* invocation_end hooks run after the answer: suga_engine_end_invocation runs them, and their
+ * failure does not fail the end of the invocation */
+Test(hooks, end_hooks_run_at_the_end_of_an_invocation)
+{
+    ping_answer = SUGA_E_IO;
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_engine_end_invocation(&engine, 1.0, &ctx), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(ping_calls, 1);
+    const suga_hook *failed = NULL;
+    cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK_INVOCATION_END, &ctx, &failed), SUGA_E_IO);
+    cr_expect_eq(failed, &T->hooks[SUGA_HOOK_INVOCATION_END][0]);
+}
+
+Test(hooks, bad_arguments)
+{
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK__COUNT, &ctx, NULL), SUGA_E_INVALID_ARG);
+    cr_expect(strstr(ctx.error, "suga_engine_run_hooks"), "%s", ctx.error);
+    cr_expect_eq(suga_engine_run_hooks(NULL, SUGA_HOOK_INIT, &ctx, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK_INIT, NULL, NULL), SUGA_E_INVALID_ARG);
+    cr_expect_eq(ping_calls, 0);
 }

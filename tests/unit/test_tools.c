@@ -193,29 +193,59 @@ Test(cli, run_goes_through_the_engine_one_invocation_per_request)
     unsetenv("LOG_LEVEL");
 }
 
-Test(inspect, live_modules_after_requests)
+Test(inspect, modules_text)
 {
-    setenv("LOG_LEVEL", "error", 1);
-    proc_result r = INSPECT("--json", "--live", "--run", "{\"op\": \"utility.timestamp\"}", "modules");
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    json_t *doc = json_loads(r.out, 0, NULL);
-    cr_assert(json_is_array(doc), "%s", r.out);
-    cr_expect_eq(json_array_size(doc), suga_main_table.module_count);
-    cr_expect(json_is_boolean(json_object_get(json_array_get(doc, 0), "loaded")));
-    json_decref(doc);
-    proc_free(&r);
-    r = INSPECT("--run", "{}", "modules");
-    cr_expect_eq(r.status, 2);
-    cr_expect_str_eq(r.err, "suga-inspect: error: --run needs --live (the requests run to show their effect)\n");
-    proc_free(&r);
-    r = INSPECT("--live", "list");
-    cr_expect_eq(r.status, 2);
-    proc_free(&r);
-    r = INSPECT("modules");
+    proc_result r = INSPECT("modules");
+    cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "DEPENDS_ON"), "%s", r.out);
     cr_expect(strstr(r.out, "config,utility"), "logging depends on config and utility: %s", r.out);
     proc_free(&r);
-    unsetenv("LOG_LEVEL");
+}
+
+/* suga-inspect inspects; running requests is suga's (`suga --live run`) */
+Test(inspect, runs_nothing)
+{
+    proc_result r = INSPECT("--live", "modules");
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "usage: suga-inspect"), "%s", r.err);
+    proc_free(&r);
+    r = INSPECT("--run", "{\"op\": \"utility.timestamp\"}", "modules");
+    cr_expect_eq(r.status, 2);
+    proc_free(&r);
+}
+
+/* The hooks listed are the compiled table's, in run order, with their error types. */
+Test(inspect, hooks_text_and_json)
+{
+    const suga_table *t = &suga_main_table;
+    cr_assert_gt(t->hook_counts[SUGA_HOOK_INIT], 0, "spec/lifecycle.yaml declares init hooks");
+    proc_result r = INSPECT("hooks");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strncmp(r.out, "PHASE", 5) == 0, "%s", r.out);
+    const char *at = r.out;
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++)
+        for (uint32_t i = 0; i < t->hook_counts[phase]; i++) {
+            const char *name = t->ops[t->hooks[phase][i].op].name;
+            const char *found = strstr(at, name);
+            cr_expect(found, "%s after the previous hook in: %s", name, r.out);
+            at = found ? found : at;
+        }
+    cr_expect(strstr(r.out, "Runtime.MissingModule"), "%s", r.out);
+    proc_free(&r);
+    r = INSPECT("--json", "hooks");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    cr_assert(json_is_object(doc), "%s", r.out);
+    for (int phase = 0; phase < SUGA_HOOK__COUNT; phase++) {
+        json_t *list = json_object_get(doc, suga_hook_phase_names[phase]);
+        cr_assert(json_is_array(list), "%s in %s", suga_hook_phase_names[phase], r.out);
+        cr_expect_eq(json_array_size(list), t->hook_counts[phase]);
+        for (uint32_t i = 0; i < t->hook_counts[phase] && i < json_array_size(list); i++)
+            cr_expect_str_eq(json_string_value(json_object_get(json_array_get(list, i), "op")),
+                             t->ops[t->hooks[phase][i].op].name);
+    }
+    json_decref(doc);
+    proc_free(&r);
 }
 
 Test(inspect, routes_text_and_json)

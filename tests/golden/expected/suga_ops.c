@@ -441,6 +441,24 @@ static const suga_skill_route skill_routes[] = {
     [2] = {.request = "*", .op = SUGA_OP_SAMPLE_PING, .on_error = SUGA_OP_REMOTE_REFUSED, .source = "spec/remote.yaml:47:7"}, /* any other request */
 };
 
+/* ---- lifecycle.init hooks, in the order suga_engine_run_hooks runs them ---- */
+
+static const suga_hook init_hooks[] = {
+    [0] = {.op = SUGA_OP_SAMPLE_PING, .error_type = "Runtime.GoldenInit", .source = "spec/remote.yaml:54:7"}, /* a * / in a summary stays inside its comment */
+};
+
+/* ---- lifecycle.invocation_start hooks, in the order suga_engine_run_hooks runs them ---- */
+
+static const suga_hook invocation_start_hooks[] = {
+    [0] = {.op = SUGA_OP_SAMPLE_PING, .error_type = NULL, .source = "spec/remote.yaml:56:7"},
+};
+
+/* ---- lifecycle.invocation_end hooks, in the order suga_engine_run_hooks runs them ---- */
+
+static const suga_hook invocation_end_hooks[] = {
+    [0] = {.op = SUGA_OP_SAMPLE_PING, .error_type = NULL, .source = "spec/remote.yaml:58:7"}, /* after the answer */
+};
+
 /* Call counters, one per operation (written by the dispatcher). */
 static suga_op_stats stats[5];
 
@@ -467,4 +485,7 @@ const suga_table golden_main_table = {
     .http_routes = http_routes, .http_route_count = 6,
     .alexa_routes = alexa_routes, .alexa_route_count = 6,
     .skill_routes = skill_routes, .skill_route_count = 3,
+    .hooks[SUGA_HOOK_INIT] = init_hooks, .hook_counts[SUGA_HOOK_INIT] = 1,
+    .hooks[SUGA_HOOK_INVOCATION_START] = invocation_start_hooks, .hook_counts[SUGA_HOOK_INVOCATION_START] = 1,
+    .hooks[SUGA_HOOK_INVOCATION_END] = invocation_end_hooks, .hook_counts[SUGA_HOOK_INVOCATION_END] = 1,
 };
