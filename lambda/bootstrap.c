@@ -40,6 +40,7 @@
 #include "logging/suga_logging.h"
 #include "runtime_api.h"
 #include "suga_internal.h"
+#include "suga_ops.h"
 
 static const char USAGE[] =
     "usage: bootstrap\n"
@@ -84,7 +85,7 @@ static int init_failed(suga_rapi *api, const char *type, const char *message)
 static suga_status check_modules(suga_ctx *ctx)
 {
     json_t *report = NULL;
-    suga_status st = suga_call_json(ctx, "initialization.check_modules", 28, NULL, &report);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_INITIALIZATION_CHECK_MODULES, NULL, &report);
     if (st != SUGA_OK)
         return st;
     if (!json_is_true(json_object_get(report, "ok"))) {

@@ -56,17 +56,18 @@ static const char *first_token(const suga_ctx *ctx, json_t *const *candidates, s
     return token ? token : configured_token(ctx);
 }
 
-/* Call `op` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK with *answer
- * when Home Assistant answered an object holding `expected`; otherwise the failure's status,
- * with its message in failure[SUGA_ERROR_MAX] (and logged). */
-static suga_status forward(const suga_ctx *ctx, const char *op, const char *key, json_t *value, const char *token,
+/* Call operation `id` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK
+ * with *answer when Home Assistant answered an object holding `expected`; otherwise the failure's
+ * status, with its message in failure[SUGA_ERROR_MAX] (and logged). */
+static suga_status forward(const suga_ctx *ctx, uint32_t id, const char *key, json_t *value, const char *token,
                            const char *expected, json_t **answer, char *failure)
 {
     *answer = NULL;
+    const char *op = suga_main_table.ops[id].name;
     suga_ctx local = *ctx;
     local.error[0] = '\0';
     json_t *args = json_pack("{s:O, s:s}", key, value, "access_token", token);
-    suga_status st = args ? suga_call_json(&local, op, strlen(op), args, answer) : SUGA_E_NOMEM;
+    suga_status st = args ? suga_call_op_json(&local, id, args, answer) : SUGA_E_NOMEM;
     json_decref(args);
     if (st == SUGA_OK && !json_is_object(json_object_get(*answer, expected))) {
         json_decref(*answer);
@@ -194,8 +195,8 @@ suga_status alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *ar
                                             "the directive carries no token and HOME_ASSISTANT_TOKEN is not set"),
                                 result);
     char failure[SUGA_ERROR_MAX];
-    suga_status st = forward(ctx, "homeassistant.alexa_smart_home", "directive", directive, token, "event", result,
-                             failure);
+    suga_status st = forward(ctx, SUGA_OP_HOMEASSISTANT_ALEXA_SMART_HOME, "directive", directive, token, "event",
+                             result, failure);
     if (st == SUGA_OK)
         return SUGA_OK;
     return suga_util_result(ctx, "alexa.smart_home", error_event(directive, error_type_for(st), failure), result);
@@ -244,8 +245,7 @@ static suga_status spoken_failure(suga_ctx *ctx, bool session_ended, const char 
     json_t *args = json_pack("{s:s, s:b}", "speech", speech, "card_link_account", link_account);
     if (!args)
         return suga_fail(ctx, SUGA_E_NOMEM, "alexa.custom_skill: out of memory");
-    suga_status st = suga_call_json(ctx, "lambda.custom_skill_response", sizeof "lambda.custom_skill_response" - 1,
-                                    args, result);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_LAMBDA_CUSTOM_SKILL_RESPONSE, args, result);
     json_decref(args);
     return st;
 }
@@ -268,7 +268,8 @@ suga_status alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill
                               "Alexa app.", true, result);
     }
     char failure[SUGA_ERROR_MAX];
-    suga_status st = forward(ctx, "homeassistant.alexa_intent", "event", event, token, "response", result, failure);
+    suga_status st = forward(ctx, SUGA_OP_HOMEASSISTANT_ALEXA_INTENT, "event", event, token, "response", result,
+                             failure);
     switch (st) {
     case SUGA_OK:
         return SUGA_OK;

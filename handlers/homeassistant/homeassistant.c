@@ -93,7 +93,7 @@ static suga_status ha_request(suga_ctx *ctx, const char *op, const char *method,
         return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the request", op);
     }
     json_t *response = NULL;
-    st = suga_call_json(ctx, "http_client.make_request", sizeof "http_client.make_request" - 1, args, &response);
+    st = suga_call_op_json(ctx, SUGA_OP_HTTP_CLIENT_MAKE_REQUEST, args, &response);
     json_decref(args);
     if (st != SUGA_OK) /* http_client's status and message (which never shows the Authorization value) */
         return st;
@@ -271,8 +271,7 @@ static suga_status one_call(suga_ctx *ctx, json_t *item, size_t index, bool has_
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "homeassistant.call_services: call %zu must be an object", index);
     if (has_token)
         json_object_set_new(args, "access_token", json_stringn(token.ptr, token.len));
-    suga_status st = suga_call_json(ctx, "homeassistant.call_service", sizeof "homeassistant.call_service" - 1, args,
-                                    out);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_HOMEASSISTANT_CALL_SERVICE, args, out);
     json_decref(args);
     return st;
 }

@@ -3,8 +3,8 @@
  * Why a lazy module: Debian's libcurl pulls in 33 shared libraries and costs ~14 ms of every
  * process start when linked into a program (docs/http_client.md). Only this shared object links
  * libcurl, so it is mapped on the first outbound call, never at start-up. Other modules reach it
- * through the engine, suga_call_json(ctx, "http_client.make_request", ...), which loads the
- * module on that first call; there is no C API header on purpose.
+ * through the engine, suga_call_op_json(ctx, SUGA_OP_HTTP_CLIENT_MAKE_REQUEST, ...), which loads
+ * the module on that first call; there is no C API header on purpose.
  *
  * libcurl is initialised on the first call of any http_client.* operation, not in a constructor:
  * the module is dlopen()ed by that same first call, so nothing is gained by a constructor, and a
