@@ -481,7 +481,7 @@ suga_status config_settings(suga_ctx *ctx, const suga_args_config_settings *args
     suga_status st = suga_settings_get(&s, ctx);
     if (st != SUGA_OK)
         return st;
-    return suga_util_result(ctx, "config.settings", describe(s), result);
+    return suga_util_result(ctx, describe(s), result);
 }
 
 suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, json_t **result)
@@ -496,5 +496,5 @@ suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, js
         json_decref(out);
         out = NULL;
     }
-    return suga_util_result(ctx, "config.reload", out, result);
+    return suga_util_result(ctx, out, result);
 }

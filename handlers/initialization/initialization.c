@@ -62,7 +62,7 @@ suga_status initialization_status(suga_ctx *ctx, const suga_args_initialization_
                         e->init.duration_ms, "guard_resumed", e->init.guard_resumed, "guard_note",
                         e->init.guard_note, "modules", modules);
     }
-    return suga_util_result(ctx, "initialization.status", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_order *args, json_t **result)
@@ -75,7 +75,7 @@ suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_o
             json_decref(out);
             out = NULL;
         }
-    return suga_util_result(ctx, "initialization.order", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
@@ -85,8 +85,8 @@ suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initiali
     const suga_table *t = &suga_main_table;
     char dir[PATH_MAX];
     if (suga_module_dir(dir, sizeof dir) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_IO, "initialization.check_modules: cannot tell where lazy modules are "
-                                         "(set SUGA_MODULE_DIR)");
+        return suga_fail(ctx, SUGA_E_IO, "%s: cannot tell where lazy modules are (set SUGA_MODULE_DIR)",
+                         ctx->op->name);
     json_t *modules = json_array();
     bool all_present = true;
     for (uint32_t m = 0; modules && m < t->module_count; m++) {
@@ -103,5 +103,5 @@ suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initiali
         }
     }
     json_t *out = json_pack("{s:b, s:s, s:o}", "ok", all_present, "module_dir", dir, "modules", modules);
-    return suga_util_result(ctx, "initialization.check_modules", out, result);
+    return suga_util_result(ctx, out, result);
 }
