@@ -178,7 +178,7 @@ static const char *error_type_for(suga_status st)
     }
 }
 
-suga_status alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *args, json_t **result)
+suga_status suga_handle_alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *args, json_t **result)
 {
     json_t *directive = args->directive;
     const char *problem = malformed(directive);
@@ -250,7 +250,7 @@ static suga_status spoken_failure(suga_ctx *ctx, bool session_ended, const char 
     return st;
 }
 
-suga_status alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill *args, json_t **result)
+suga_status suga_handle_alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill *args, json_t **result)
 {
     json_t *event = args->event;
     const char *problem = malformed_skill_request(event);
@@ -306,7 +306,7 @@ static const char *error_type_for_status(const char *status)
     return "INTERNAL_ERROR";
 }
 
-suga_status alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)
+suga_status suga_handle_alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)
 {
     json_t *directive = json_object_get(args->event, "directive");
     return suga_util_result(ctx,
@@ -315,7 +315,7 @@ suga_status alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_resp
                             result);
 }
 
-suga_status alexa_skill_error_speech(suga_ctx *ctx, const suga_args_alexa_skill_error_speech *args, json_t **result)
+suga_status suga_handle_alexa_skill_error_speech(suga_ctx *ctx, const suga_args_alexa_skill_error_speech *args, json_t **result)
 {
     const char *type = json_string_value(json_object_get(json_object_get(args->event, "request"), "type"));
     bool session_ended = type && !strcmp(type, "SessionEndedRequest");

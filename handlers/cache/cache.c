@@ -82,7 +82,7 @@ static suga_status ensure_ready(suga_ctx *ctx, suga_store **out)
 
 /* ---- operations ---- */
 
-suga_status cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **result)
+suga_status suga_handle_cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **result)
 {
     suga_store *s;
     suga_status st = ensure_ready(ctx, &s);
@@ -98,7 +98,7 @@ suga_status cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **r
     return SUGA_OK;
 }
 
-suga_status cache_exists(suga_ctx *ctx, const suga_args_cache_exists *args, json_t **result)
+suga_status suga_handle_cache_exists(suga_ctx *ctx, const suga_args_cache_exists *args, json_t **result)
 {
     suga_store *s;
     suga_status st = ensure_ready(ctx, &s);
@@ -137,7 +137,7 @@ static uint32_t ttl_seconds(int64_t ttl)
     return ttl > UINT32_MAX ? UINT32_MAX : (uint32_t)ttl;
 }
 
-suga_status cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **result)
+suga_status suga_handle_cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **result)
 {
     suga_store *s;
     suga_status st = ensure_ready(ctx, &s);
@@ -158,7 +158,7 @@ suga_status cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **r
     return SUGA_OK;
 }
 
-suga_status cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json_t **result)
+suga_status suga_handle_cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json_t **result)
 {
     suga_store *s;
     suga_status st = ensure_ready(ctx, &s);
@@ -174,7 +174,7 @@ suga_status cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json
     return deliver(ctx, st, out, result);
 }
 
-suga_status cache_clear(suga_ctx *ctx, const suga_args_cache_clear *args, json_t **result)
+suga_status suga_handle_cache_clear(suga_ctx *ctx, const suga_args_cache_clear *args, json_t **result)
 {
     (void)args;
     suga_store *s;
@@ -191,7 +191,7 @@ suga_status cache_clear(suga_ctx *ctx, const suga_args_cache_clear *args, json_t
 }
 
 /* Expired entries are purged first, so `entries` and `bytes` count only live ones. */
-suga_status cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t **result)
+suga_status suga_handle_cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t **result)
 {
     (void)args;
     suga_store *s;
@@ -210,7 +210,7 @@ suga_status cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t
     return suga_util_result(ctx, out, result);
 }
 
-suga_status cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args, json_t **result)
+suga_status suga_handle_cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args, json_t **result)
 {
     suga_store *s;
     suga_status st = ensure_ready(ctx, &s);

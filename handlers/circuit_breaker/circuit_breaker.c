@@ -23,7 +23,7 @@ static suga_status find(suga_ctx *ctx, suga_str name, uint16_t *index)
     return SUGA_OK;
 }
 
-suga_status circuit_breaker_get(suga_ctx *ctx, const suga_args_circuit_breaker_get *args, json_t **result)
+suga_status suga_handle_circuit_breaker_get(suga_ctx *ctx, const suga_args_circuit_breaker_get *args, json_t **result)
 {
     uint16_t index;
     suga_status st = find(ctx, args->name, &index);
@@ -35,7 +35,7 @@ suga_status circuit_breaker_get(suga_ctx *ctx, const suga_args_circuit_breaker_g
     return SUGA_OK;
 }
 
-suga_status circuit_breaker_list(suga_ctx *ctx, const suga_args_circuit_breaker_list *args, json_t **result)
+suga_status suga_handle_circuit_breaker_list(suga_ctx *ctx, const suga_args_circuit_breaker_list *args, json_t **result)
 {
     (void)args;
     suga_status st = suga_breaker_describe_all(&suga_main_table, suga_runtime_now_ms(), result);
@@ -44,7 +44,7 @@ suga_status circuit_breaker_list(suga_ctx *ctx, const suga_args_circuit_breaker_
     return SUGA_OK;
 }
 
-suga_status circuit_breaker_reset(suga_ctx *ctx, const suga_args_circuit_breaker_reset *args, json_t **result)
+suga_status suga_handle_circuit_breaker_reset(suga_ctx *ctx, const suga_args_circuit_breaker_reset *args, json_t **result)
 {
     uint16_t index;
     suga_status st = find(ctx, args->name, &index);
@@ -62,7 +62,7 @@ suga_status circuit_breaker_reset(suga_ctx *ctx, const suga_args_circuit_breaker
 
 /* The operation is resolved before the breaker is asked, so a misspelt name is reported as such
  * (with its hint) even while the breaker is open, and never takes a half-open trial slot. */
-suga_status circuit_breaker_call(suga_ctx *ctx, const suga_args_circuit_breaker_call *args, json_t **result)
+suga_status suga_handle_circuit_breaker_call(suga_ctx *ctx, const suga_args_circuit_breaker_call *args, json_t **result)
 {
     uint16_t index;
     suga_status st = find(ctx, args->name, &index);

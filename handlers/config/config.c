@@ -209,7 +209,7 @@ static suga_status check_default(suga_ctx *ctx, json_t *def, setting_type type, 
     return SUGA_OK;
 }
 
-suga_status config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t **result)
+suga_status suga_handle_config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t **result)
 {
     const char *name = args->name.ptr;
     setting_type type = (setting_type)args->type;
@@ -320,7 +320,7 @@ static suga_status secret_slot(const char *name, const char *text)
 }
 
 /* Everything that can fail happens before the override is touched, so a failed set changes nothing. */
-suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
+suga_status suga_handle_config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
 {
     const char *name = args->name.ptr;
     json_t *value = args->value ? args->value : json_null();
@@ -359,7 +359,7 @@ suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t *
     return SUGA_OK;
 }
 
-suga_status config_unset(suga_ctx *ctx, const suga_args_config_unset *args, json_t **result)
+suga_status suga_handle_config_unset(suga_ctx *ctx, const suga_args_config_unset *args, json_t **result)
 {
     const char *name = args->name.ptr;
     override *o = find_override(name);
@@ -460,7 +460,7 @@ static json_t *listed_json(const listed *item)
     return out;
 }
 
-suga_status config_list(suga_ctx *ctx, const suga_args_config_list *args, json_t **result)
+suga_status suga_handle_config_list(suga_ctx *ctx, const suga_args_config_list *args, json_t **result)
 {
     const char *prefix = args->prefix.ptr ? args->prefix.ptr : "";
     size_t prefix_len = args->prefix.ptr ? args->prefix.len : 0;

@@ -474,7 +474,7 @@ static json_t *describe(const suga_settings *s)
                      "parameter_store", store_json(s), "version", (json_int_t)s->version, "loaded_at", loaded_at);
 }
 
-suga_status config_settings(suga_ctx *ctx, const suga_args_config_settings *args, json_t **result)
+suga_status suga_handle_config_settings(suga_ctx *ctx, const suga_args_config_settings *args, json_t **result)
 {
     (void)args;
     const suga_settings *s;
@@ -484,7 +484,7 @@ suga_status config_settings(suga_ctx *ctx, const suga_args_config_settings *args
     return suga_util_result(ctx, describe(s), result);
 }
 
-suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, json_t **result)
+suga_status suga_handle_config_reload(suga_ctx *ctx, const suga_args_config_reload *args, json_t **result)
 {
     (void)args;
     bool changed = false;

@@ -84,7 +84,7 @@ static int64_t uptime_ms(void)
     return monotonic_ms() - first_call;
 }
 
-suga_status debug_health(suga_ctx *ctx, const suga_args_debug_health *args, json_t **result)
+suga_status suga_handle_debug_health(suga_ctx *ctx, const suga_args_debug_health *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
@@ -109,7 +109,7 @@ static json_t *process_usage(void)
 }
 
 /* Calls rejected before the handler ran (bad arguments) count as calls and as errors. */
-suga_status debug_stats(suga_ctx *ctx, const suga_args_debug_stats *args, json_t **result)
+suga_status suga_handle_debug_stats(suga_ctx *ctx, const suga_args_debug_stats *args, json_t **result)
 {
     const suga_table *t = &suga_main_table;
     json_t *ops = json_object();
@@ -162,7 +162,7 @@ static suga_status unknown_interface(suga_ctx *ctx, suga_str name)
     return suga_fail(ctx, SUGA_E_NOT_FOUND, "%s: unknown interface '%.*s'", ctx->op->name, (int)name.len, name.ptr);
 }
 
-suga_status debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_operations *args, json_t **result)
+suga_status suga_handle_debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_operations *args, json_t **result)
 {
     const suga_table *t = &suga_main_table;
     bool filter = args->has_interface;
@@ -218,7 +218,7 @@ static json_t *engine_state(void)
     return json_null();
 }
 
-suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
+suga_status suga_handle_debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
 {
     (void)args;
     json_t *modules = NULL, *breakers = NULL, *metrics = NULL;

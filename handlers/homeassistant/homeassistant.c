@@ -125,7 +125,7 @@ static json_t *state_key(json_t *state)
 
 /* ---- operations ---- */
 
-suga_status homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_health *args, json_t **result)
+suga_status suga_handle_homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_health *args, json_t **result)
 {
     int64_t t0 = 0, t1 = 0;
     suga_util_now_ms(&t0);
@@ -141,12 +141,12 @@ suga_status homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_he
     return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_config(suga_ctx *ctx, const suga_args_homeassistant_config *args, json_t **result)
+suga_status suga_handle_homeassistant_config(suga_ctx *ctx, const suga_args_homeassistant_config *args, json_t **result)
 {
     return ha_request(ctx, "GET", "/api/config", NULL, args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_get_state(suga_ctx *ctx, const suga_args_homeassistant_get_state *args, json_t **result)
+suga_status suga_handle_homeassistant_get_state(suga_ctx *ctx, const suga_args_homeassistant_get_state *args, json_t **result)
 {
     char path[300];
     snprintf(path, sizeof path, "/api/states/%.*s", (int)args->entity_id.len, args->entity_id.ptr);
@@ -185,7 +185,7 @@ static bool state_matches(json_t *state, const suga_args_homeassistant_list_stat
     return true;
 }
 
-suga_status homeassistant_list_states(suga_ctx *ctx, const suga_args_homeassistant_list_states *args,
+suga_status suga_handle_homeassistant_list_states(suga_ctx *ctx, const suga_args_homeassistant_list_states *args,
                                       json_t **result)
 {
     json_t *all;
@@ -250,7 +250,7 @@ static suga_status service_call(suga_ctx *ctx, suga_str domain, suga_str service
     return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_call_service(suga_ctx *ctx, const suga_args_homeassistant_call_service *args,
+suga_status suga_handle_homeassistant_call_service(suga_ctx *ctx, const suga_args_homeassistant_call_service *args,
                                        json_t **result)
 {
     char entity[256];
@@ -273,7 +273,7 @@ static suga_status one_call(suga_ctx *ctx, json_t *item, size_t index, bool has_
     return st;
 }
 
-suga_status homeassistant_call_services(suga_ctx *ctx, const suga_args_homeassistant_call_services *args,
+suga_status suga_handle_homeassistant_call_services(suga_ctx *ctx, const suga_args_homeassistant_call_services *args,
                                         json_t **result)
 {
     json_t *results = json_array();
@@ -343,19 +343,19 @@ static suga_status list_domain(suga_ctx *ctx, const char *domain, const char *ke
     return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_list_automations(suga_ctx *ctx, const suga_args_homeassistant_list_automations *args,
+suga_status suga_handle_homeassistant_list_automations(suga_ctx *ctx, const suga_args_homeassistant_list_automations *args,
                                            json_t **result)
 {
     return list_domain(ctx, "automation", "automations", args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_list_scripts(suga_ctx *ctx, const suga_args_homeassistant_list_scripts *args,
+suga_status suga_handle_homeassistant_list_scripts(suga_ctx *ctx, const suga_args_homeassistant_list_scripts *args,
                                        json_t **result)
 {
     return list_domain(ctx, "script", "scripts", args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_trigger_automation(suga_ctx *ctx, const suga_args_homeassistant_trigger_automation *args,
+suga_status suga_handle_homeassistant_trigger_automation(suga_ctx *ctx, const suga_args_homeassistant_trigger_automation *args,
                                              json_t **result)
 {
     char entity[256];
@@ -368,7 +368,7 @@ suga_status homeassistant_trigger_automation(suga_ctx *ctx, const suga_args_home
     return st;
 }
 
-suga_status homeassistant_run_script(suga_ctx *ctx, const suga_args_homeassistant_run_script *args, json_t **result)
+suga_status suga_handle_homeassistant_run_script(suga_ctx *ctx, const suga_args_homeassistant_run_script *args, json_t **result)
 {
     char entity[256];
     snprintf(entity, sizeof entity, "%.*s", (int)args->entity_id.len, args->entity_id.ptr);
@@ -380,7 +380,7 @@ suga_status homeassistant_run_script(suga_ctx *ctx, const suga_args_homeassistan
     return st;
 }
 
-suga_status homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassistant_conversation *args,
+suga_status suga_handle_homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassistant_conversation *args,
                                        json_t **result)
 {
     json_t *body = json_pack("{s:s%}", "text", args->text.ptr, args->text.len);
@@ -396,7 +396,7 @@ suga_status homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassist
     return st;
 }
 
-suga_status homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeassistant_alexa_smart_home *args,
+suga_status suga_handle_homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeassistant_alexa_smart_home *args,
                                            json_t **result)
 {
     json_t *body = json_pack("{s:O}", "directive", args->directive);
@@ -407,7 +407,7 @@ suga_status homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeas
     return st;
 }
 
-suga_status homeassistant_alexa_intent(suga_ctx *ctx, const suga_args_homeassistant_alexa_intent *args, json_t **result)
+suga_status suga_handle_homeassistant_alexa_intent(suga_ctx *ctx, const suga_args_homeassistant_alexa_intent *args, json_t **result)
 {
     /* the request goes as Alexa sent it: Home Assistant's intent handler reads session, context
      * and request itself */

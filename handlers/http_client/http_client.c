@@ -1012,7 +1012,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
                             result);
 }
 
-suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
+suga_status suga_handle_http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
 {
     /* first of all: from here on every message that quotes a secret of this request (libcurl's,
      * OpenSSL's or jansson's text, say) is masked by suga_fail, and every log record by the
@@ -1102,7 +1102,7 @@ static json_t *host_json(const pool_host *h, int64_t now)
                      "breaker", breaker);
 }
 
-suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
+suga_status suga_handle_http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
 {
     (void)args;
     suga_status st = ensure_ready(ctx);
@@ -1134,7 +1134,7 @@ suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status
     return suga_util_result(ctx, built, result);
 }
 
-suga_status http_client_configure(suga_ctx *ctx, const suga_args_http_client_configure *args, json_t **result)
+suga_status suga_handle_http_client_configure(suga_ctx *ctx, const suga_args_http_client_configure *args, json_t **result)
 {
     suga_status st = ensure_ready(ctx);
     if (st != SUGA_OK)

@@ -35,7 +35,7 @@ static json_t *dependency_names(const suga_table *t, const suga_module *m)
     return names;
 }
 
-suga_status initialization_status(suga_ctx *ctx, const suga_args_initialization_status *args, json_t **result)
+suga_status suga_handle_initialization_status(suga_ctx *ctx, const suga_args_initialization_status *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
@@ -65,7 +65,7 @@ suga_status initialization_status(suga_ctx *ctx, const suga_args_initialization_
     return suga_util_result(ctx, out, result);
 }
 
-suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_order *args, json_t **result)
+suga_status suga_handle_initialization_order(suga_ctx *ctx, const suga_args_initialization_order *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
@@ -78,7 +78,7 @@ suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_o
     return suga_util_result(ctx, out, result);
 }
 
-suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
+suga_status suga_handle_initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
                                          json_t **result)
 {
     (void)args;

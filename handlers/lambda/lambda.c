@@ -39,7 +39,7 @@ static uint32_t memory_mb(void)
     return mb > 0 && mb <= 1048576 ? (uint32_t)mb : SUGA_ENGINE_DEFAULT_MEMORY_MB;
 }
 
-suga_status lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, json_t **result)
+suga_status suga_handle_lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, json_t **result)
 {
     (void)args;
     json_t *deadline = json_null(), *remaining = json_null();
@@ -61,7 +61,7 @@ suga_status lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, 
     return suga_util_result(ctx, out, result);
 }
 
-suga_status lambda_status(suga_ctx *ctx, const suga_args_lambda_status *args, json_t **result)
+suga_status suga_handle_lambda_status(suga_ctx *ctx, const suga_args_lambda_status *args, json_t **result)
 {
     (void)args;
     const suga_engine *e = suga_engine_current();
@@ -133,7 +133,7 @@ static suga_status check_combinations(suga_ctx *ctx, const suga_args_lambda_cust
     return SUGA_OK;
 }
 
-suga_status lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_custom_skill_response *a,
+suga_status suga_handle_lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_custom_skill_response *a,
                                          json_t **result)
 {
     suga_status st = check_combinations(ctx, a);

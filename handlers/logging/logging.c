@@ -285,32 +285,32 @@ static suga_status log_op(suga_ctx *ctx, const log_request *req, json_t **result
         .correlation_id = (a)->has_correlation_id ? (a)->correlation_id.ptr : NULL,                         \
     })
 
-suga_status logging_log(suga_ctx *ctx, const suga_args_logging_log *args, json_t **result)
+suga_status suga_handle_logging_log(suga_ctx *ctx, const suga_args_logging_log *args, json_t **result)
 {
     return log_op(ctx, LOG_REQUEST((suga_log_level)args->level, args), result);
 }
 
-suga_status logging_debug(suga_ctx *ctx, const suga_args_logging_debug *args, json_t **result)
+suga_status suga_handle_logging_debug(suga_ctx *ctx, const suga_args_logging_debug *args, json_t **result)
 {
     return log_op(ctx, LOG_REQUEST(SUGA_LOG_DEBUG, args), result);
 }
 
-suga_status logging_info(suga_ctx *ctx, const suga_args_logging_info *args, json_t **result)
+suga_status suga_handle_logging_info(suga_ctx *ctx, const suga_args_logging_info *args, json_t **result)
 {
     return log_op(ctx, LOG_REQUEST(SUGA_LOG_INFO, args), result);
 }
 
-suga_status logging_warning(suga_ctx *ctx, const suga_args_logging_warning *args, json_t **result)
+suga_status suga_handle_logging_warning(suga_ctx *ctx, const suga_args_logging_warning *args, json_t **result)
 {
     return log_op(ctx, LOG_REQUEST(SUGA_LOG_WARNING, args), result);
 }
 
-suga_status logging_error(suga_ctx *ctx, const suga_args_logging_error *args, json_t **result)
+suga_status suga_handle_logging_error(suga_ctx *ctx, const suga_args_logging_error *args, json_t **result)
 {
     return log_op(ctx, LOG_REQUEST(SUGA_LOG_ERROR, args), result);
 }
 
-suga_status logging_record_request(suga_ctx *ctx, const suga_args_logging_record_request *args, json_t **result)
+suga_status suga_handle_logging_record_request(suga_ctx *ctx, const suga_args_logging_record_request *args, json_t **result)
 {
     json_t *fields = json_pack("{s:s%, s:s%, s:f}", "operation", args->operation.ptr, args->operation.len, "status",
                                args->status.ptr, args->status.len, "duration_ms", args->duration_ms);
@@ -325,7 +325,7 @@ suga_status logging_record_request(suga_ctx *ctx, const suga_args_logging_record
     return suga_util_result(ctx, json_pack("{s:b}", "written", written), result);
 }
 
-suga_status logging_set_level(suga_ctx *ctx, const suga_args_logging_set_level *args, json_t **result)
+suga_status suga_handle_logging_set_level(suga_ctx *ctx, const suga_args_logging_set_level *args, json_t **result)
 {
     suga_log_level previous;
     suga_log_get_level(&previous);
@@ -335,7 +335,7 @@ suga_status logging_set_level(suga_ctx *ctx, const suga_args_logging_set_level *
         ctx, json_pack("{s:s, s:s}", "level", level_names[args->level], "previous", level_names[previous]), result);
 }
 
-suga_status logging_get_level(suga_ctx *ctx, const suga_args_logging_get_level *args, json_t **result)
+suga_status suga_handle_logging_get_level(suga_ctx *ctx, const suga_args_logging_get_level *args, json_t **result)
 {
     (void)args;
     suga_log_level level;

@@ -54,7 +54,7 @@ static suga_status relay(suga_ctx *ctx, suga_status st, const suga_ctx *local)
     return st == SUGA_OK ? SUGA_OK : suga_fail(ctx, st, "%s: %s", ctx->op->name, local->error);
 }
 
-suga_status metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, json_t **result)
+suga_status suga_handle_metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, json_t **result)
 {
     suga_metrics *m;
     suga_status st = registry(ctx, &m);
@@ -88,7 +88,7 @@ suga_status metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, 
     return SUGA_OK;
 }
 
-suga_status metrics_get(suga_ctx *ctx, const suga_args_metrics_get *args, json_t **result)
+suga_status suga_handle_metrics_get(suga_ctx *ctx, const suga_args_metrics_get *args, json_t **result)
 {
     suga_metrics *m;
     suga_status st = registry(ctx, &m);
@@ -102,7 +102,7 @@ suga_status metrics_get(suga_ctx *ctx, const suga_args_metrics_get *args, json_t
     return relay(ctx, suga_metrics_get(m, name, result, &local), &local);
 }
 
-suga_status metrics_summary(suga_ctx *ctx, const suga_args_metrics_summary *args, json_t **result)
+suga_status suga_handle_metrics_summary(suga_ctx *ctx, const suga_args_metrics_summary *args, json_t **result)
 {
     (void)args;
     suga_metrics *m;
@@ -114,7 +114,7 @@ suga_status metrics_summary(suga_ctx *ctx, const suga_args_metrics_summary *args
     return relay(ctx, suga_metrics_summary(m, result, &local), &local);
 }
 
-suga_status metrics_reset(suga_ctx *ctx, const suga_args_metrics_reset *args, json_t **result)
+suga_status suga_handle_metrics_reset(suga_ctx *ctx, const suga_args_metrics_reset *args, json_t **result)
 {
     suga_metrics *m;
     suga_status st = registry(ctx, &m);
@@ -139,7 +139,7 @@ suga_status metrics_reset(suga_ctx *ctx, const suga_args_metrics_reset *args, js
     return SUGA_OK;
 }
 
-suga_status metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, json_t **result)
+suga_status suga_handle_metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, json_t **result)
 {
     suga_metrics *m;
     suga_status st = registry(ctx, &m);
@@ -170,7 +170,7 @@ suga_status metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, 
     return SUGA_OK;
 }
 
-suga_status metrics_status(suga_ctx *ctx, const suga_args_metrics_status *args, json_t **result)
+suga_status suga_handle_metrics_status(suga_ctx *ctx, const suga_args_metrics_status *args, json_t **result)
 {
     (void)args;
     suga_metrics *m;

@@ -459,7 +459,7 @@ static bool check_iso8601(const unsigned char *s, size_t len, char *why, size_t 
     return true;
 }
 
-suga_status security_validate_input(suga_ctx *ctx, const suga_args_security_validate_input *args, json_t **result)
+suga_status suga_handle_security_validate_input(suga_ctx *ctx, const suga_args_security_validate_input *args, json_t **result)
 {
     static const input_check checks[] = {
         [SUGA_SECURITY_VALIDATE_INPUT_KIND_ENTITY_ID] = check_entity_id,
@@ -489,7 +489,7 @@ static bool is_trim_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-suga_status security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanitize_data *args, json_t **result)
+suga_status suga_handle_security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanitize_data *args, json_t **result)
 {
     static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     const unsigned char *s = (const unsigned char *)args->text.ptr;
@@ -543,7 +543,7 @@ static bool is_b64token_char(unsigned char c)
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
-suga_status security_filter_sensitive(suga_ctx *ctx, const suga_args_security_filter_sensitive *args,
+suga_status suga_handle_security_filter_sensitive(suga_ctx *ctx, const suga_args_security_filter_sensitive *args,
                                       json_t **result)
 {
     json_t *data = NULL;
@@ -814,7 +814,7 @@ static void check_jwt(const unsigned char *s, size_t len, bool home_assistant, t
     json_decref(payload);
 }
 
-suga_status security_check_token(suga_ctx *ctx, const suga_args_security_check_token *args, json_t **result)
+suga_status suga_handle_security_check_token(suga_ctx *ctx, const suga_args_security_check_token *args, json_t **result)
 {
     const unsigned char *s = (const unsigned char *)args->token.ptr;
     size_t len = s ? args->token.len : 0;
@@ -847,7 +847,7 @@ suga_status security_check_token(suga_ctx *ctx, const suga_args_security_check_t
  * With different lengths there is nothing to compare, but returning at once would make the
  * answer faster for a wrong length than for a wrong content: comparing a with itself spends the
  * time a comparison of a would take. The length difference itself is not hidden. */
-suga_status security_constant_time_equals(suga_ctx *ctx, const suga_args_security_constant_time_equals *args,
+suga_status suga_handle_security_constant_time_equals(suga_ctx *ctx, const suga_args_security_constant_time_equals *args,
                                           json_t **result)
 {
     (void)ctx;
@@ -867,7 +867,7 @@ suga_status security_constant_time_equals(suga_ctx *ctx, const suga_args_securit
 
 #define HMAC_KEY_MAX 4096 /* the key's max_len; decoding only ever shrinks it */
 
-suga_status security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sha256 *args, json_t **result)
+suga_status suga_handle_security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sha256 *args, json_t **result)
 {
     const char *op = ctx->op->name;
     unsigned char key[HMAC_KEY_MAX + 3];
@@ -901,7 +901,7 @@ suga_status security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sh
     return suga_util_result(ctx, json_string(text), result);
 }
 
-suga_status security_sha256(suga_ctx *ctx, const suga_args_security_sha256 *args, json_t **result)
+suga_status suga_handle_security_sha256(suga_ctx *ctx, const suga_args_security_sha256 *args, json_t **result)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
@@ -1138,7 +1138,7 @@ static const char *check_request(problems *p, json_t *request)
     return op ? "op" : "fusion";
 }
 
-suga_status security_validate_request(suga_ctx *ctx, const suga_args_security_validate_request *args,
+suga_status suga_handle_security_validate_request(suga_ctx *ctx, const suga_args_security_validate_request *args,
                                       json_t **result)
 {
     problems p = {.list = json_array()};

@@ -226,7 +226,7 @@ static suga_status create_json(suga_ctx *ctx, const char *name, json_t *init, js
 
 /* The value in the result is the instance's own (one more reference, no copy): treat it as
  * read-only, as with cache.get. */
-suga_status singleton_get(suga_ctx *ctx, const suga_args_singleton_get *args, json_t **result)
+suga_status suga_handle_singleton_get(suga_ctx *ctx, const suga_args_singleton_get *args, json_t **result)
 {
     const char *name = args->name.ptr;
     size_t pos;
@@ -242,7 +242,7 @@ suga_status singleton_get(suga_ctx *ctx, const suga_args_singleton_get *args, js
     return create_json(ctx, name, args->init, result);
 }
 
-suga_status singleton_drop(suga_ctx *ctx, const suga_args_singleton_drop *args, json_t **result)
+suga_status suga_handle_singleton_drop(suga_ctx *ctx, const suga_args_singleton_drop *args, json_t **result)
 {
     size_t pos;
     bool found = find(args->name.ptr, &pos) != NULL;
@@ -255,7 +255,7 @@ suga_status singleton_drop(suga_ctx *ctx, const suga_args_singleton_drop *args, 
     return SUGA_OK;
 }
 
-suga_status singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, json_t **result)
+suga_status suga_handle_singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, json_t **result)
 {
     (void)args;
     json_t *out = json_array();
@@ -272,7 +272,7 @@ suga_status singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, 
     return suga_util_result(ctx, out, result);
 }
 
-suga_status singleton_stats(suga_ctx *ctx, const suga_args_singleton_stats *args, json_t **result)
+suga_status suga_handle_singleton_stats(suga_ctx *ctx, const suga_args_singleton_stats *args, json_t **result)
 {
     (void)args;
     size_t json_count = 0, bytes = 0;

@@ -5,7 +5,7 @@
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
-suga_status utility_correlation_id(suga_ctx *ctx, const suga_args_utility_correlation_id *args, json_t **result)
+suga_status suga_handle_utility_correlation_id(suga_ctx *ctx, const suga_args_utility_correlation_id *args, json_t **result)
 {
     (void)args;
     char id[SUGA_UUID_LEN + 1];
@@ -14,7 +14,7 @@ suga_status utility_correlation_id(suga_ctx *ctx, const suga_args_utility_correl
     return suga_util_result(ctx, json_pack("{s:s}", "correlation_id", id), result);
 }
 
-suga_status utility_timestamp(suga_ctx *ctx, const suga_args_utility_timestamp *args, json_t **result)
+suga_status suga_handle_utility_timestamp(suga_ctx *ctx, const suga_args_utility_timestamp *args, json_t **result)
 {
     (void)args;
     int64_t now;
@@ -24,7 +24,7 @@ suga_status utility_timestamp(suga_ctx *ctx, const suga_args_utility_timestamp *
     return suga_util_result(ctx, json_pack("{s:I, s:s}", "epoch_ms", (json_int_t)now, "iso8601", iso), result);
 }
 
-suga_status utility_json_parse(suga_ctx *ctx, const suga_args_utility_json_parse *args, json_t **result)
+suga_status suga_handle_utility_json_parse(suga_ctx *ctx, const suga_args_utility_json_parse *args, json_t **result)
 {
     json_error_t err;
     json_t *v = json_loadb(args->text.ptr, args->text.len, JSON_DECODE_ANY, &err);
@@ -41,7 +41,7 @@ suga_status utility_json_parse(suga_ctx *ctx, const suga_args_utility_json_parse
     return SUGA_OK;
 }
 
-suga_status utility_json_stringify(suga_ctx *ctx, const suga_args_utility_json_stringify *args, json_t **result)
+suga_status suga_handle_utility_json_stringify(suga_ctx *ctx, const suga_args_utility_json_stringify *args, json_t **result)
 {
     size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY | (args->pretty ? JSON_INDENT(2) : JSON_COMPACT);
     /* a typed caller may pass NULL for JSON null */
@@ -56,7 +56,7 @@ suga_status utility_json_stringify(suga_ctx *ctx, const suga_args_utility_json_s
 
 /* A suffix longer than max_bytes is left out (a partial "..." or a split character would be
  * worse): the text is then cut to max_bytes, and `truncated` still tells the caller. */
-suga_status utility_truncate(suga_ctx *ctx, const suga_args_utility_truncate *args, json_t **result)
+suga_status suga_handle_utility_truncate(suga_ctx *ctx, const suga_args_utility_truncate *args, json_t **result)
 {
     size_t max = (size_t)args->max_bytes;
     if (args->text.len <= max)
