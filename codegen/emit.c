@@ -313,7 +313,8 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
         fputs(" *args, json_t **result);\n\n", f);
     }
 
-    fputs("/* Fast-path wrappers (fast_path: true): a direct call to the handler, no lookup. */\n", f);
+    fputs("/* Fast-path wrappers (fast_path: true): a direct call to the handler, no lookup; ctx->op is\n"
+          " * set around it as the dispatcher sets it, since the handler names itself by it. */\n", f);
     for (size_t i = 0; i < m->op_count; i++) {
         const gen_op *op = m->ops[i];
         if (!op->fast_path)
@@ -322,7 +323,11 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
         op_base(f, op);
         fputs("(suga_ctx *ctx, const suga_args_", f);
         op_base(f, op);
-        fprintf(f, " *args, json_t **result)\n{\n    *result = NULL;\n    return %s(ctx, args, result);\n}\n", op->handler);
+        fprintf(f, " *args, json_t **result)\n{\n    *result = NULL;\n    const suga_op *caller_op = ctx->op;\n"
+                   "    ctx->op = &%smain_table.ops[", o->prefix);
+        op_enum(f, op);
+        fprintf(f, "];\n    suga_status status = %s(ctx, args, result);\n    ctx->op = caller_op;\n"
+                   "    return status;\n}\n", op->handler);
     }
     fputs("\n#endif\n", f);
 }

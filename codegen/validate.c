@@ -141,9 +141,14 @@ static void check_identifiers(gen_model *m)
             if (!strcmp(m->inputs[f], op->loc.file))
                 order += f << 32;
         handlers[i] = (ident){.name = op->handler, .owner = owner, .loc = op->handler_loc, .order = order};
-        if (c_reserved(op->handler) || !strncmp(op->handler, "suga_", 5) || !strncmp(op->handler, "SUGA_", 5))
+        /* suga_handle_ is the handlers' own corner of the runtime's prefix: libsuga exports only suga_*
+         * symbols, handlers included */
+        bool runtime_name = (!strncmp(op->handler, "suga_", 5) && strncmp(op->handler, "suga_handle_", 12)) ||
+                            !strncmp(op->handler, "SUGA_", 5);
+        if (c_reserved(op->handler) || runtime_name)
             gen_error(&m->diag, op->handler_loc,
-                      "handler '%s' of %s is reserved (C keywords and names starting with 'suga_' cannot be handlers)",
+                      "handler '%s' of %s is reserved (C keywords and names starting with 'suga_', other than "
+                      "'suga_handle_', cannot be handlers)",
                       op->handler, op->full_name);
         char *base = gen_printf(&m->arena, "%s_%s", op->iface->name, op->name);
         derived[n_derived++] = (ident){.name = gen_printf(&m->arena, "SUGA_OP_%s", upper(&m->arena, base)),

@@ -21,6 +21,17 @@ suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *
     return suga_table_call_json(&suga_main_table, ctx, name, len, args, result);
 }
 
+suga_status suga_call_op_json(suga_ctx *ctx, uint32_t id, json_t *args, json_t **result)
+{
+    if (!ctx || !result)
+        return SUGA_E_INVALID_ARG;
+    *result = NULL;
+    if (id >= suga_main_table.op_count) /* the message of a call by id with a typed struct */
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "no operation with id %u (this table has %u)", (unsigned)id,
+                         (unsigned)suga_main_table.op_count);
+    return suga_table_call_op_json(&suga_main_table, ctx, &suga_main_table.ops[id], args, result);
+}
+
 suga_status suga_end_invocation(void)
 {
     return suga_table_end_invocation(&suga_main_table);

@@ -211,7 +211,10 @@ suga_status suga_call_id_slow(const suga_table *t, suga_ctx *ctx, uint32_t id, c
     int64_t saved_deadline = ctx->deadline_ms;
     if (op->timeout_ms)
         ctx->deadline_ms = suga_op_deadline(op, saved_deadline, suga_clock_wall_ms());
+    const suga_op *caller_op = ctx->op;
+    ctx->op = op;
     status = op->invoke(ctx, args, result);
+    ctx->op = caller_op;
     ctx->deadline_ms = saved_deadline;
     if (lazy)
         suga_module_leave(t, op);

@@ -68,6 +68,12 @@ typedef struct suga_ctx {
                                  * same failure again. Set by the dispatcher (and
                                  * circuit_breaker.call) around the guarded call and restored
                                  * after it; suga_ctx_init clears it */
+    const struct suga_op *op;   /* the operation whose handler is running, NULL outside one: a
+                                 * handler names itself in messages with ctx->op->name instead
+                                 * of spelling its own name, which could drift from the spec's.
+                                 * Set by the dispatcher (and the fast-path wrappers) around
+                                 * every handler call and restored after it, so a handler that
+                                 * calls another operation has its own back when that returns */
 } suga_ctx;
 
 void suga_ctx_init(suga_ctx *ctx);
@@ -318,6 +324,10 @@ suga_status suga_call_json(suga_ctx *ctx, const char *name, size_t len, json_t *
                            json_t **result);
 suga_status suga_table_call_json(const suga_table *table, suga_ctx *ctx, const char *name,
                                  size_t len, json_t *args, json_t **result);
+/* The same by the generated id (SUGA_OP_* of suga_ops.h) on the engine's own table: what
+ * modules use to call each other, so a misspelt operation is a compile error and no name is
+ * hashed. An id out of range is SUGA_E_NOT_FOUND. */
+suga_status suga_call_op_json(suga_ctx *ctx, uint32_t id, json_t *args, json_t **result);
 /* The same for an operation already resolved (a descriptor of `table`): decode, validate, call.
  * Used where ids were resolved at generation time (fusion steps) and by batch requests. */
 suga_status suga_table_call_op_json(const suga_table *table, suga_ctx *ctx, const suga_op *op, json_t *args,
@@ -410,9 +420,9 @@ suga_status suga_module_unload(const suga_table *table, uint32_t module);
 /* Modules with their policy and live state as JSON (suga-inspect --live, debug.diagnostics). */
 suga_status suga_describe_modules_live(const suga_table *table, json_t **out);
 
-/* ---- call by id, inline: the success path is a range check, the call and a counter, so calling
- * by id costs about what a function-pointer call costs (docs/performance.md). The rare paths
- * are out of line. ---- */
+/* ---- call by id, inline: the success path is a range check, the call (ctx->op set around it)
+ * and a counter, so calling by id costs about what a function-pointer call costs
+ * (docs/performance.md). The rare paths are out of line. ---- */
 
 /* Internal: bad arguments or an id out of range (sets the message, returns the status). */
 suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
@@ -435,7 +445,10 @@ static inline suga_status suga_table_call_id(const suga_table *table, suga_ctx *
     if (table->ops[id].out_of_line) /* lazy module, cached results to invalidate, or timeout_ms */
         return suga_call_id_slow(table, ctx, id, args, result);
     *result = NULL;
+    const suga_op *caller_op = ctx->op;
+    ctx->op = &table->ops[id];
     suga_status status = table->ops[id].invoke(ctx, args, result);
+    ctx->op = caller_op;
     table->stats[id].calls++;
     if (__builtin_expect(status != SUGA_OK, 0))
         return suga_call_id_failed(table, id, status, result);

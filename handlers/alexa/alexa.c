@@ -21,6 +21,7 @@
  * Either way a failed forward is logged as a warning (the operation itself succeeds: it answered).
  * Tokens are never logged, never part of a message, and never copied into a response.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "config/suga_settings.h"
@@ -56,17 +57,18 @@ static const char *first_token(const suga_ctx *ctx, json_t *const *candidates, s
     return token ? token : configured_token(ctx);
 }
 
-/* Call `op` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK with *answer
- * when Home Assistant answered an object holding `expected`; otherwise the failure's status,
- * with its message in failure[SUGA_ERROR_MAX] (and logged). */
-static suga_status forward(const suga_ctx *ctx, const char *op, const char *key, json_t *value, const char *token,
+/* Call operation `id` (homeassistant.alexa_*) with {key: value, access_token: token}: SUGA_OK
+ * with *answer when Home Assistant answered an object holding `expected`; otherwise the failure's
+ * status, with its message in failure[SUGA_ERROR_MAX] (and logged). */
+static suga_status forward(const suga_ctx *ctx, uint32_t id, const char *key, json_t *value, const char *token,
                            const char *expected, json_t **answer, char *failure)
 {
     *answer = NULL;
+    const char *op = suga_main_table.ops[id].name;
     suga_ctx local = *ctx;
     local.error[0] = '\0';
     json_t *args = json_pack("{s:O, s:s}", key, value, "access_token", token);
-    suga_status st = args ? suga_call_json(&local, op, strlen(op), args, answer) : SUGA_E_NOMEM;
+    suga_status st = args ? suga_call_op_json(&local, id, args, answer) : SUGA_E_NOMEM;
     json_decref(args);
     if (st == SUGA_OK && !json_is_object(json_object_get(*answer, expected))) {
         json_decref(*answer);
@@ -176,29 +178,29 @@ static const char *error_type_for(suga_status st)
     }
 }
 
-suga_status alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *args, json_t **result)
+suga_status suga_handle_alexa_smart_home(suga_ctx *ctx, const suga_args_alexa_smart_home *args, json_t **result)
 {
     json_t *directive = args->directive;
     const char *problem = malformed(directive);
     if (problem)
-        return suga_util_result(ctx, "alexa.smart_home", error_event(directive, "INVALID_DIRECTIVE", problem), result);
+        return suga_util_result(ctx, error_event(directive, "INVALID_DIRECTIVE", problem), result);
     json_t *header = json_object_get(directive, "header");
     const char *ns = json_string_value(json_object_get(header, "namespace"));
     const char *name = json_string_value(json_object_get(header, "name"));
     if (!strcmp(ns, "Alexa.Authorization") && !strcmp(name, "AcceptGrant"))
-        return suga_util_result(ctx, "alexa.smart_home", accept_grant_response(), result);
+        return suga_util_result(ctx, accept_grant_response(), result);
     const char *token = directive_token(ctx, directive);
     if (!token)
-        return suga_util_result(ctx, "alexa.smart_home",
+        return suga_util_result(ctx,
                                 error_event(directive, "INVALID_AUTHORIZATION_CREDENTIAL",
                                             "the directive carries no token and HOME_ASSISTANT_TOKEN is not set"),
                                 result);
     char failure[SUGA_ERROR_MAX];
-    suga_status st = forward(ctx, "homeassistant.alexa_smart_home", "directive", directive, token, "event", result,
-                             failure);
+    suga_status st = forward(ctx, SUGA_OP_HOMEASSISTANT_ALEXA_SMART_HOME, "directive", directive, token, "event",
+                             result, failure);
     if (st == SUGA_OK)
         return SUGA_OK;
-    return suga_util_result(ctx, "alexa.smart_home", error_event(directive, error_type_for(st), failure), result);
+    return suga_util_result(ctx, error_event(directive, error_type_for(st), failure), result);
 }
 
 /* ---- custom skills ---- */
@@ -239,36 +241,37 @@ static suga_status spoken_failure(suga_ctx *ctx, bool session_ended, const char 
                                   json_t **result)
 {
     if (session_ended)
-        return suga_util_result(ctx, "alexa.custom_skill", json_pack("{s:s, s:{}}", "version", "1.0", "response"),
-                                result);
+        return suga_util_result(ctx, json_pack("{s:s, s:{}}", "version", "1.0", "response"), result);
     json_t *args = json_pack("{s:s, s:b}", "speech", speech, "card_link_account", link_account);
     if (!args)
-        return suga_fail(ctx, SUGA_E_NOMEM, "alexa.custom_skill: out of memory");
-    suga_status st = suga_call_json(ctx, "lambda.custom_skill_response", sizeof "lambda.custom_skill_response" - 1,
-                                    args, result);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_LAMBDA_CUSTOM_SKILL_RESPONSE, args, result);
     json_decref(args);
     return st;
 }
 
-suga_status alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill *args, json_t **result)
+suga_status suga_handle_alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_custom_skill *args, json_t **result)
 {
     json_t *event = args->event;
     const char *problem = malformed_skill_request(event);
     if (problem) /* Alexa never sends one: the caller is a person or a test, who is better told */
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "alexa.custom_skill: not a custom skill request: %s", problem);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: not a custom skill request: %s", ctx->op->name, problem);
     const char *type = json_string_value(json_object_get(json_object_get(event, "request"), "type"));
     bool session_ended = !strcmp(type, "SessionEndedRequest");
     const char *token = skill_token(ctx, event);
     if (!token) {
-        suga_log_write(ctx, SUGA_LOG_WARNING,
-                       "alexa.custom_skill: the request carries no access token (is account linking set up?) and "
-                       "HOME_ASSISTANT_TOKEN is not set",
-                       NULL, NULL);
+        char warning[SUGA_ERROR_MAX];
+        snprintf(warning, sizeof warning,
+                 "%s: the request carries no access token (is account linking set up?) and HOME_ASSISTANT_TOKEN is "
+                 "not set",
+                 ctx->op->name);
+        suga_log_write(ctx, SUGA_LOG_WARNING, warning, NULL, NULL);
         return spoken_failure(ctx, session_ended, "To use this skill, please link your Home Assistant account in the "
                               "Alexa app.", true, result);
     }
     char failure[SUGA_ERROR_MAX];
-    suga_status st = forward(ctx, "homeassistant.alexa_intent", "event", event, token, "response", result, failure);
+    suga_status st = forward(ctx, SUGA_OP_HOMEASSISTANT_ALEXA_INTENT, "event", event, token, "response", result,
+                             failure);
     switch (st) {
     case SUGA_OK:
         return SUGA_OK;
@@ -303,16 +306,16 @@ static const char *error_type_for_status(const char *status)
     return "INTERNAL_ERROR";
 }
 
-suga_status alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)
+suga_status suga_handle_alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)
 {
     json_t *directive = json_object_get(args->event, "directive");
-    return suga_util_result(ctx, "alexa.error_response",
+    return suga_util_result(ctx,
                             error_event(json_is_object(directive) ? directive : NULL,
                                         error_type_for_status(args->status.ptr), args->message.ptr),
                             result);
 }
 
-suga_status alexa_skill_error_speech(suga_ctx *ctx, const suga_args_alexa_skill_error_speech *args, json_t **result)
+suga_status suga_handle_alexa_skill_error_speech(suga_ctx *ctx, const suga_args_alexa_skill_error_speech *args, json_t **result)
 {
     const char *type = json_string_value(json_object_get(json_object_get(args->event, "request"), "type"));
     bool session_ended = type && !strcmp(type, "SessionEndedRequest");

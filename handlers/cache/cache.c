@@ -30,17 +30,17 @@ static int64_t now_ms(void)
 
 /* The store refused a request the handler believed valid (e.g. a typed caller's NULL key pointer
  * with a non-zero length: suga.h trusts typed argument structs). */
-static suga_status store_failed(suga_ctx *ctx, const char *op, suga_status st)
+static suga_status store_failed(suga_ctx *ctx, suga_status st)
 {
-    return suga_fail(ctx, st, "%s: the cache store refused the request (%s)", op, suga_status_name(st));
+    return suga_fail(ctx, st, "%s: the cache store refused the request (%s)", ctx->op->name, suga_status_name(st));
 }
 
 /* Hand over the result built beforehand when the store did its part, else drop it and report. */
-static suga_status deliver(suga_ctx *ctx, const char *op, suga_status st, json_t *out, json_t **result)
+static suga_status deliver(suga_ctx *ctx, suga_status st, json_t *out, json_t **result)
 {
     if (st != SUGA_OK) {
         json_decref(out);
-        return store_failed(ctx, op, st);
+        return store_failed(ctx, st);
     }
     *result = out;
     return SUGA_OK;
@@ -49,8 +49,9 @@ static suga_status deliver(suga_ctx *ctx, const char *op, suga_status st, json_t
 /* Create the store with the bounds from the configuration (the range accepted there is the one
  * cache.configure accepts). Nothing is latched on failure: a corrected setting makes the next
  * call succeed. */
-static suga_status create_store(suga_ctx *ctx, const char *op)
+static suga_status create_store(suga_ctx *ctx)
 {
+    const char *op = ctx->op->name;
     suga_ctx local;
     suga_ctx_init(&local);
     int64_t entries = 0, bytes = 0;
@@ -64,14 +65,14 @@ static suga_status create_store(suga_ctx *ctx, const char *op)
     st = suga_store_new((size_t)entries, (size_t)bytes, &cache_store);
     if (st == SUGA_E_NOMEM)
         return suga_fail(ctx, st, "%s: out of memory creating the cache", op);
-    return st == SUGA_OK ? SUGA_OK : store_failed(ctx, op, st);
+    return st == SUGA_OK ? SUGA_OK : store_failed(ctx, st);
 }
 
 /* The store, created on first use (and again after suga_cache_reset). */
-static suga_status ensure_ready(suga_ctx *ctx, const char *op, suga_store **out)
+static suga_status ensure_ready(suga_ctx *ctx, suga_store **out)
 {
     if (!cache_store) {
-        suga_status st = create_store(ctx, op);
+        suga_status st = create_store(ctx);
         if (st != SUGA_OK)
             return st;
     }
@@ -81,10 +82,10 @@ static suga_status ensure_ready(suga_ctx *ctx, const char *op, suga_store **out)
 
 /* ---- operations ---- */
 
-suga_status cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **result)
+suga_status suga_handle_cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **result)
 {
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.get", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     json_t *value = NULL;
@@ -92,21 +93,21 @@ suga_status cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **r
     if (st == SUGA_E_NOT_FOUND)
         return SUGA_OK; /* *result stays NULL: JSON null */
     if (st != SUGA_OK)
-        return store_failed(ctx, "cache.get", st);
+        return store_failed(ctx, st);
     *result = json_incref(value); /* shared, read-only: see suga_cache.h */
     return SUGA_OK;
 }
 
-suga_status cache_exists(suga_ctx *ctx, const suga_args_cache_exists *args, json_t **result)
+suga_status suga_handle_cache_exists(suga_ctx *ctx, const suga_args_cache_exists *args, json_t **result)
 {
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.exists", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     bool live = false;
     st = suga_store_peek(s, args->key.ptr, args->key.len, now_ms(), &live);
     if (st != SUGA_OK)
-        return store_failed(ctx, "cache.exists", st);
+        return store_failed(ctx, st);
     *result = json_boolean(live);
     return SUGA_OK;
 }
@@ -117,13 +118,14 @@ static suga_status set_refused(suga_ctx *ctx, suga_store *s, const suga_args_cac
 {
     size_t bytes = 0, max_entries = 0, max_bytes = 0;
     if (suga_store_entry_size(args->key.len, args->value, &bytes) == SUGA_E_INVALID_ARG)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "cache.set: value cannot be encoded as JSON (it contains itself)");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: value cannot be encoded as JSON (it contains itself)",
+                         ctx->op->name);
     if (st == SUGA_E_LIMIT && suga_store_bounds(s, &max_entries, &max_bytes) == SUGA_OK)
-        return suga_fail(ctx, st, "cache.set: entry of %zu bytes (key + encoded value) exceeds max_bytes %zu", bytes,
-                         max_bytes);
+        return suga_fail(ctx, st, "%s: entry of %zu bytes (key + encoded value) exceeds max_bytes %zu", ctx->op->name,
+                         bytes, max_bytes);
     if (st == SUGA_E_NOMEM)
-        return suga_fail(ctx, st, "cache.set: out of memory storing %zu bytes", bytes);
-    return store_failed(ctx, "cache.set", st);
+        return suga_fail(ctx, st, "%s: out of memory storing %zu bytes", ctx->op->name, bytes);
+    return store_failed(ctx, st);
 }
 
 /* TTLs of typed callers are not range-checked (suga.h): a negative one keeps the value, as 0
@@ -135,15 +137,15 @@ static uint32_t ttl_seconds(int64_t ttl)
     return ttl > UINT32_MAX ? UINT32_MAX : (uint32_t)ttl;
 }
 
-suga_status cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **result)
+suga_status suga_handle_cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **result)
 {
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.set", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     json_t *out = json_pack("{s:b, s:I, s:I}", "stored", 1, "ttl", (json_int_t)args->ttl, "evicted", (json_int_t)0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "cache.set: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     size_t evicted = 0;
     /* a typed caller may pass a NULL value: the store keeps JSON null for it */
     st = suga_store_put(s, args->key.ptr, args->key.len, args->value, ttl_seconds(args->ttl), now_ms(), &evicted);
@@ -156,68 +158,68 @@ suga_status cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **r
     return SUGA_OK;
 }
 
-suga_status cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json_t **result)
+suga_status suga_handle_cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json_t **result)
 {
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.delete", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     json_t *out = json_pack("{s:b}", "deleted", 0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "cache.delete: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     bool deleted = false;
     st = suga_store_delete(s, args->key.ptr, args->key.len, now_ms(), &deleted);
     if (deleted) /* replaces the value of an existing member: allocates nothing, cannot fail */
         json_object_set_new(out, "deleted", json_true());
-    return deliver(ctx, "cache.delete", st, out, result);
+    return deliver(ctx, st, out, result);
 }
 
-suga_status cache_clear(suga_ctx *ctx, const suga_args_cache_clear *args, json_t **result)
+suga_status suga_handle_cache_clear(suga_ctx *ctx, const suga_args_cache_clear *args, json_t **result)
 {
     (void)args;
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.clear", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     json_t *out = json_pack("{s:I}", "cleared", (json_int_t)0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "cache.clear: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     size_t cleared = 0;
     st = suga_store_clear(s, &cleared);
     json_integer_set(json_object_get(out, "cleared"), (json_int_t)cleared);
-    return deliver(ctx, "cache.clear", st, out, result);
+    return deliver(ctx, st, out, result);
 }
 
 /* Expired entries are purged first, so `entries` and `bytes` count only live ones. */
-suga_status cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t **result)
+suga_status suga_handle_cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t **result)
 {
     (void)args;
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.stats", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     suga_store_stats c;
     st = suga_store_stats_get(s, now_ms(), &c);
     if (st != SUGA_OK)
-        return store_failed(ctx, "cache.stats", st);
+        return store_failed(ctx, st);
     json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)c.entries,
                             "max_entries", (json_int_t)c.max_entries, "bytes", (json_int_t)c.bytes, "max_bytes",
                             (json_int_t)c.max_bytes, "hits", (json_int_t)c.hits, "misses", (json_int_t)c.misses,
                             "sets", (json_int_t)c.sets, "deletes", (json_int_t)c.deletes, "evictions",
                             (json_int_t)c.evictions, "expirations", (json_int_t)c.expirations);
-    return suga_util_result(ctx, "cache.stats", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args, json_t **result)
+suga_status suga_handle_cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args, json_t **result)
 {
     suga_store *s;
-    suga_status st = ensure_ready(ctx, "cache.configure", &s);
+    suga_status st = ensure_ready(ctx, &s);
     if (st != SUGA_OK)
         return st;
     size_t max_entries = 0, max_bytes = 0; /* absent arguments keep the bounds in force */
     st = suga_store_bounds(s, &max_entries, &max_bytes);
     if (st != SUGA_OK)
-        return store_failed(ctx, "cache.configure", st);
+        return store_failed(ctx, st);
     if (args->has_max_entries)
         max_entries = (size_t)args->max_entries;
     if (args->has_max_bytes)
@@ -225,11 +227,11 @@ suga_status cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args
     json_t *out = json_pack("{s:I, s:I, s:I}", "max_entries", (json_int_t)max_entries, "max_bytes",
                             (json_int_t)max_bytes, "evicted", (json_int_t)0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "cache.configure: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     size_t evicted = 0;
     st = suga_store_configure(s, max_entries, max_bytes, now_ms(), &evicted);
     json_integer_set(json_object_get(out, "evicted"), (json_int_t)evicted);
-    return deliver(ctx, "cache.configure", st, out, result);
+    return deliver(ctx, st, out, result);
 }
 
 /* ---- C API ---- */

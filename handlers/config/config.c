@@ -160,28 +160,28 @@ static suga_status convert(suga_ctx *ctx, const char *name, setting_source src, 
     switch (type) {
     case TYPE_INT:
         if (!parse_int(text, &i))
-            return bad_setting(ctx, "config.get", name, src, text, type_nouns[type]);
+            return bad_setting(ctx, ctx->op->name, name, src, text, type_nouns[type]);
         v = json_integer((json_int_t)i);
         break;
     case TYPE_NUMBER:
         if (!parse_number(text, &d))
-            return bad_setting(ctx, "config.get", name, src, text, type_nouns[type]);
+            return bad_setting(ctx, ctx->op->name, name, src, text, type_nouns[type]);
         v = json_real(d);
         break;
     case TYPE_BOOL:
         if (!suga_config_parse_bool(text, &b))
-            return bad_setting(ctx, "config.get", name, src, text, type_nouns[type]);
+            return bad_setting(ctx, ctx->op->name, name, src, text, type_nouns[type]);
         v = json_boolean(b);
         break;
     case TYPE_STRING:
     default:
         if (!suga_util_utf8_valid(text, strlen(text)))
-            return bad_setting(ctx, "config.get", name, src, text, type_nouns[TYPE_STRING]);
+            return bad_setting(ctx, ctx->op->name, name, src, text, type_nouns[TYPE_STRING]);
         v = json_string(text);
         break;
     }
     if (!v)
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.get: out of memory converting %s", name);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory converting %s", ctx->op->name, name);
     *out = v;
     return SUGA_OK;
 }
@@ -199,29 +199,29 @@ static suga_status check_default(suga_ctx *ctx, json_t *def, setting_type type, 
         if (text)
             suga_util_quote(text, strlen(text), 64, shown, sizeof shown);
         free(text);
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "config.get: default_value must have type %s, got %s",
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: default_value must have type %s, got %s", ctx->op->name,
                          type_names[type], shown);
     }
     json_t *v = type == TYPE_NUMBER ? json_real(json_number_value(def)) : json_deep_copy(def);
     if (!v)
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.get: out of memory copying default_value");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory copying default_value", ctx->op->name);
     *out = v;
     return SUGA_OK;
 }
 
-suga_status config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t **result)
+suga_status suga_handle_config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t **result)
 {
     const char *name = args->name.ptr;
     setting_type type = (setting_type)args->type;
     if ((unsigned)type > TYPE_BOOL) /* only a typed caller can get here */
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "config.get: type %d is not one of string, int, number, bool",
-                         args->type);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: type %d is not one of string, int, number, bool",
+                         ctx->op->name, args->type);
     const char *text = NULL;
     setting_source src = lookup(name, &text);
     if (suga_is_secret_name(name)) { /* whoever may invoke the function must not read its credentials */
         if (src == SOURCE_UNSET && args->has_default_value && args->default_value && !json_is_null(args->default_value))
             src = SOURCE_DEFAULT;
-        return suga_util_result(ctx, "config.get",
+        return suga_util_result(ctx,
                                 json_pack("{s:s, s:b, s:b, s:s}", "name", name, "hidden", 1, "set",
                                           src == SOURCE_OVERRIDE || src == SOURCE_ENVIRONMENT, "source",
                                           source_names[src]),
@@ -239,7 +239,7 @@ suga_status config_get(suga_ctx *ctx, const suga_args_config_get *args, json_t *
         return st;
     json_t *out = json_pack("{s:s, s:O?, s:s}", "name", name, "value", value, "source", source_names[src]);
     json_decref(value);
-    return suga_util_result(ctx, "config.get", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- overrides ---- */
@@ -252,8 +252,8 @@ static suga_status override_text(suga_ctx *ctx, const char *name, json_t *value,
     const char *text = buf;
     if (json_is_string(value)) {
         if (strlen(json_string_value(value)) != json_string_length(value))
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, "config.set: value for %s must not contain NUL characters",
-                             name);
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: value for %s must not contain NUL characters",
+                             ctx->op->name, name);
         text = json_string_value(value);
     } else if (json_is_integer(value)) {
         snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
@@ -267,15 +267,15 @@ static suga_status override_text(suga_ctx *ctx, const char *name, json_t *value,
     } else if (json_is_boolean(value)) {
         text = json_is_true(value) ? "true" : "false";
     } else {
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "config.set: value for %s must be a string, number or bool, got %s",
-                         name,
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: value for %s must be a string, number or bool, got %s",
+                         ctx->op->name, name,
                          json_is_object(value)  ? "an object"
                          : json_is_array(value) ? "an array"
                                                 : "null");
     }
     *out = strdup(text);
     if (!*out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.set: out of memory storing %s", name);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory storing %s", ctx->op->name, name);
     return SUGA_OK;
 }
 
@@ -320,7 +320,7 @@ static suga_status secret_slot(const char *name, const char *text)
 }
 
 /* Everything that can fail happens before the override is touched, so a failed set changes nothing. */
-suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
+suga_status suga_handle_config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
 {
     const char *name = args->name.ptr;
     json_t *value = args->value ? args->value : json_null();
@@ -339,13 +339,13 @@ suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t *
     if (!fresh.value || (!existing && (!fresh.name || reserve_override() != SUGA_OK)) || !out) {
         free_override(&fresh);
         json_decref(out);
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.set: out of memory storing %s", name);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory storing %s", ctx->op->name, name);
     }
     /* an override of a secret is a secret of the process from now on: masked wherever it shows */
     if (suga_is_secret_name(name) && secret_slot(name, text) != SUGA_OK) {
         free_override(&fresh);
         json_decref(out);
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.set: cannot remember %s as a secret to mask", name);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: cannot remember %s as a secret to mask", ctx->op->name, name);
     }
     if (existing) {
         fresh.name = existing->name;
@@ -359,13 +359,13 @@ suga_status config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t *
     return SUGA_OK;
 }
 
-suga_status config_unset(suga_ctx *ctx, const suga_args_config_unset *args, json_t **result)
+suga_status suga_handle_config_unset(suga_ctx *ctx, const suga_args_config_unset *args, json_t **result)
 {
     const char *name = args->name.ptr;
     override *o = find_override(name);
     json_t *out = json_pack("{s:s, s:b}", "name", name, "removed", o != NULL);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.unset: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     if (o) { /* order does not matter: config.list sorts */
         if (suga_is_secret_name(name))
             secret_slot(name, NULL); /* forgetting cannot fail */
@@ -460,14 +460,14 @@ static json_t *listed_json(const listed *item)
     return out;
 }
 
-suga_status config_list(suga_ctx *ctx, const suga_args_config_list *args, json_t **result)
+suga_status suga_handle_config_list(suga_ctx *ctx, const suga_args_config_list *args, json_t **result)
 {
     const char *prefix = args->prefix.ptr ? args->prefix.ptr : "";
     size_t prefix_len = args->prefix.ptr ? args->prefix.len : 0;
     listed *items = NULL;
     size_t count = 0;
     if (collect(prefix, prefix_len, &items, &count) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_NOMEM, "config.list: out of memory listing settings");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory listing settings", ctx->op->name);
     json_t *out = json_array();
     for (size_t i = 0; out && i < count; i++) {
         if (i > 0 && compare_names(&items[i], &items[i - 1]) == 0)
@@ -478,7 +478,7 @@ suga_status config_list(suga_ctx *ctx, const suga_args_config_list *args, json_t
         }
     }
     free(items);
-    return suga_util_result(ctx, "config.list", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- C API ---- */

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "config/suga_parameter_store.h"
+#include "suga_ops.h"
 #include "utility/suga_utility.h"
 
-#define OP_REQUEST "http_client.make_request"
 #define GET_PATH "/systemsmanager/parameters/get"
 #define TOKEN_HEADER "X-Aws-Parameters-Secrets-Token"
 /* The extension answers from its cache or after one SSM call: 2 s is plenty, and http_client
@@ -112,7 +112,7 @@ suga_status suga_parameter_store_get(suga_ctx *ctx, int port, const char *name, 
     if (!args)
         return suga_fail(ctx, SUGA_E_NOMEM, "Parameter Store: out of memory building the request for %s", name);
     json_t *response = NULL;
-    suga_status st = suga_call_json(ctx, OP_REQUEST, sizeof OP_REQUEST - 1, args, &response);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_HTTP_CLIENT_MAKE_REQUEST, args, &response);
     json_decref(args);
     if (st != SUGA_OK) { /* http_client's message never shows a secret-looking header's value */
         char why[SUGA_ERROR_MAX];

@@ -474,17 +474,17 @@ static json_t *describe(const suga_settings *s)
                      "parameter_store", store_json(s), "version", (json_int_t)s->version, "loaded_at", loaded_at);
 }
 
-suga_status config_settings(suga_ctx *ctx, const suga_args_config_settings *args, json_t **result)
+suga_status suga_handle_config_settings(suga_ctx *ctx, const suga_args_config_settings *args, json_t **result)
 {
     (void)args;
     const suga_settings *s;
     suga_status st = suga_settings_get(&s, ctx);
     if (st != SUGA_OK)
         return st;
-    return suga_util_result(ctx, "config.settings", describe(s), result);
+    return suga_util_result(ctx, describe(s), result);
 }
 
-suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, json_t **result)
+suga_status suga_handle_config_reload(suga_ctx *ctx, const suga_args_config_reload *args, json_t **result)
 {
     (void)args;
     bool changed = false;
@@ -496,14 +496,14 @@ suga_status config_reload(suga_ctx *ctx, const suga_args_config_reload *args, js
         json_decref(out);
         out = NULL;
     }
-    return suga_util_result(ctx, "config.reload", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* Once per invocation, before the event runs (spec/lifecycle.yaml). Until a first fetch has
  * succeeded the settings are the environment's alone, not the deployment's: the event is refused
  * (unavailable) and the next invocation tries again. After that a failed refresh keeps the
  * settings in force, with a warning, and the event runs. */
-suga_status config_refresh(suga_ctx *ctx, const suga_args_config_refresh *args, json_t **result)
+suga_status suga_handle_config_refresh(suga_ctx *ctx, const suga_args_config_refresh *args, json_t **result)
 {
     (void)args;
     bool changed = false;
@@ -520,7 +520,6 @@ suga_status config_refresh(suga_ctx *ctx, const suga_args_config_refresh *args, 
         json_decref(fields);
         ctx->error[0] = '\0';
     }
-    return suga_util_result(ctx, "config.refresh",
-                            json_pack("{s:b, s:I}", "changed", changed, "version", (json_int_t)current.version),
+    return suga_util_result(ctx, json_pack("{s:b, s:I}", "changed", changed, "version", (json_int_t)current.version),
                             result);
 }

@@ -84,14 +84,14 @@ static int64_t uptime_ms(void)
     return monotonic_ms() - first_call;
 }
 
-suga_status debug_health(suga_ctx *ctx, const suga_args_debug_health *args, json_t **result)
+suga_status suga_handle_debug_health(suga_ctx *ctx, const suga_args_debug_health *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
     json_t *out = json_pack("{s:s, s:I, s:I, s:I, s:I}", "status", "ok", "uptime_ms", (json_int_t)uptime_ms(),
                             "operations", (json_int_t)t->op_count, "modules", (json_int_t)t->module_count, "fusions",
                             (json_int_t)t->fusion_count);
-    return suga_util_result(ctx, "debug.health", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- stats ---- */
@@ -109,7 +109,7 @@ static json_t *process_usage(void)
 }
 
 /* Calls rejected before the handler ran (bad arguments) count as calls and as errors. */
-suga_status debug_stats(suga_ctx *ctx, const suga_args_debug_stats *args, json_t **result)
+suga_status suga_handle_debug_stats(suga_ctx *ctx, const suga_args_debug_stats *args, json_t **result)
 {
     const suga_table *t = &suga_main_table;
     json_t *ops = json_object();
@@ -130,7 +130,7 @@ suga_status debug_stats(suga_ctx *ctx, const suga_args_debug_stats *args, json_t
     if (ops)
         out = json_pack("{s:o, s:{s:I, s:I}, s:o}", "operations", ops, "totals", "calls", (json_int_t)calls, "errors",
                         (json_int_t)errors, "process", process_usage());
-    return suga_util_result(ctx, "debug.stats", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- list_operations ---- */
@@ -145,7 +145,7 @@ static suga_status unknown_interface(suga_ctx *ctx, suga_str name)
     const suga_table *t = &suga_main_table;
     const char **names = malloc((t->op_count + 1) * sizeof *names);
     if (!names)
-        return suga_fail(ctx, SUGA_E_NOMEM, "debug.list_operations: out of memory");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     size_t n = 0;
     for (uint32_t i = 0; i < t->op_count; i++) {
         bool seen = false;
@@ -157,12 +157,12 @@ static suga_status unknown_interface(suga_ctx *ctx, suga_str name)
     const char *hint = suga_closest(name.ptr, names, n);
     free(names);
     if (hint)
-        return suga_fail(ctx, SUGA_E_NOT_FOUND, "debug.list_operations: unknown interface '%.*s' (did you mean '%s'?)",
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "%s: unknown interface '%.*s' (did you mean '%s'?)", ctx->op->name,
                          (int)name.len, name.ptr, hint);
-    return suga_fail(ctx, SUGA_E_NOT_FOUND, "debug.list_operations: unknown interface '%.*s'", (int)name.len, name.ptr);
+    return suga_fail(ctx, SUGA_E_NOT_FOUND, "%s: unknown interface '%.*s'", ctx->op->name, (int)name.len, name.ptr);
 }
 
-suga_status debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_operations *args, json_t **result)
+suga_status suga_handle_debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_operations *args, json_t **result)
 {
     const suga_table *t = &suga_main_table;
     bool filter = args->has_interface;
@@ -183,7 +183,7 @@ suga_status debug_list_operations(suga_ctx *ctx, const suga_args_debug_list_oper
         json_decref(out);
         return unknown_interface(ctx, args->interface);
     }
-    return suga_util_result(ctx, "debug.list_operations", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- diagnostics ---- */
@@ -218,7 +218,7 @@ static json_t *engine_state(void)
     return json_null();
 }
 
-suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
+suga_status suga_handle_debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *args, json_t **result)
 {
     (void)args;
     json_t *modules = NULL, *breakers = NULL, *metrics = NULL;
@@ -230,14 +230,14 @@ suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *
     if (st != SUGA_OK) {
         json_decref(modules);
         json_decref(breakers);
-        return suga_fail(ctx, st, "debug.diagnostics: cannot describe the engine's state (%s)", suga_status_name(st));
+        return suga_fail(ctx, st, "%s: cannot describe the engine's state (%s)", ctx->op->name, suga_status_name(st));
     }
     json_t *settings = NULL; /* their version and Parameter Store state: which settings a result came from */
     if (suga_settings_status(&settings) != SUGA_OK) {
         json_decref(modules);
         json_decref(breakers);
         json_decref(metrics);
-        return suga_fail(ctx, SUGA_E_NOMEM, "debug.diagnostics: out of memory describing the settings");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory describing the settings", ctx->op->name);
     }
     uint64_t hits_without_load = 0;
     for (uint32_t m = 0; m < suga_main_table.module_count; m++)
@@ -252,7 +252,7 @@ suga_status debug_diagnostics(suga_ctx *ctx, const suga_args_debug_diagnostics *
     st = out ? suga_mask_json(out, SUGA_MASK_MESSAGE, &masked, NULL) : SUGA_E_NOMEM;
     json_decref(out);
     if (st != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_NOMEM, "debug.diagnostics: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     *result = masked;
     return SUGA_OK;
 }

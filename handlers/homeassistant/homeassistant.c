@@ -27,20 +27,21 @@
 #define HA_TIMEOUT_MS 5000
 
 /* The bearer token: the call's own, else the configured one; NULL with a message when neither. */
-static const char *bearer(suga_ctx *ctx, const char *op, const suga_settings *s, bool has_token, suga_str token)
+static const char *bearer(suga_ctx *ctx, const suga_settings *s, bool has_token, suga_str token)
 {
     if (has_token && token.len)
         return token.ptr;
     if (s->home_assistant_token[0])
         return s->home_assistant_token;
-    suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: no access token: pass access_token, or set HOME_ASSISTANT_TOKEN", op);
+    suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: no access token: pass access_token, or set HOME_ASSISTANT_TOKEN",
+              ctx->op->name);
     return NULL;
 }
 
 /* What a non-2xx answer means, as a status and a message naming the request (never the token). */
-static suga_status answer_failed(suga_ctx *ctx, const char *op, const char *method, const char *path, int status,
-                                 json_t *body)
+static suga_status answer_failed(suga_ctx *ctx, const char *method, const char *path, int status, json_t *body)
 {
+    const char *op = ctx->op->name;
     const char *detail = json_string_value(json_object_get(body, "message"));
     char shown[160] = "";
     if (detail)
@@ -59,17 +60,18 @@ static suga_status answer_failed(suga_ctx *ctx, const char *op, const char *meth
 }
 
 /* One request to Home Assistant: *out is the parsed body of a 2xx answer (a new reference). */
-static suga_status ha_request(suga_ctx *ctx, const char *op, const char *method, const char *path, json_t *body,
-                              bool has_token, suga_str token, json_t **out)
+static suga_status ha_request(suga_ctx *ctx, const char *method, const char *path, json_t *body, bool has_token,
+                              suga_str token, json_t **out)
 {
     *out = NULL;
+    const char *op = ctx->op->name;
     const suga_settings *s;
     suga_status st = suga_settings_get(&s, ctx);
     if (st != SUGA_OK)
         return st;
     if (!s->home_assistant_url[0])
         return suga_fail(ctx, SUGA_E_STATE, "%s: HOME_ASSISTANT_URL is not set", op);
-    const char *bearer_token = bearer(ctx, op, s, has_token, token);
+    const char *bearer_token = bearer(ctx, s, has_token, token);
     if (!bearer_token)
         return SUGA_E_INVALID_ARG;
     size_t auth_len = strlen(bearer_token) + sizeof "Bearer ";
@@ -93,14 +95,14 @@ static suga_status ha_request(suga_ctx *ctx, const char *op, const char *method,
         return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the request", op);
     }
     json_t *response = NULL;
-    st = suga_call_json(ctx, "http_client.make_request", sizeof "http_client.make_request" - 1, args, &response);
+    st = suga_call_op_json(ctx, SUGA_OP_HTTP_CLIENT_MAKE_REQUEST, args, &response);
     json_decref(args);
     if (st != SUGA_OK) /* http_client's status and message (which never shows the Authorization value) */
         return st;
     int status = (int)json_integer_value(json_object_get(response, "status"));
     json_t *answer = json_object_get(response, "body");
     if (status < 200 || status > 299) {
-        st = answer_failed(ctx, op, method, path, status, answer);
+        st = answer_failed(ctx, method, path, status, answer);
         json_decref(response);
         return st;
     }
@@ -123,13 +125,12 @@ static json_t *state_key(json_t *state)
 
 /* ---- operations ---- */
 
-suga_status homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_health *args, json_t **result)
+suga_status suga_handle_homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_health *args, json_t **result)
 {
     int64_t t0 = 0, t1 = 0;
     suga_util_now_ms(&t0);
     json_t *body;
-    suga_status st = ha_request(ctx, "homeassistant.health", "GET", "/api/", NULL, args->has_access_token,
-                                args->access_token, &body);
+    suga_status st = ha_request(ctx, "GET", "/api/", NULL, args->has_access_token, args->access_token, &body);
     if (st != SUGA_OK)
         return st;
     suga_util_now_ms(&t1);
@@ -137,21 +138,19 @@ suga_status homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_he
     json_t *out = json_pack("{s:b, s:O, s:I}", "ok", 1, "message", message ? message : json_null(), "elapsed_ms",
                             (json_int_t)(t1 - t0));
     json_decref(body);
-    return suga_util_result(ctx, "homeassistant.health", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_config(suga_ctx *ctx, const suga_args_homeassistant_config *args, json_t **result)
+suga_status suga_handle_homeassistant_config(suga_ctx *ctx, const suga_args_homeassistant_config *args, json_t **result)
 {
-    return ha_request(ctx, "homeassistant.config", "GET", "/api/config", NULL, args->has_access_token,
-                      args->access_token, result);
+    return ha_request(ctx, "GET", "/api/config", NULL, args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_get_state(suga_ctx *ctx, const suga_args_homeassistant_get_state *args, json_t **result)
+suga_status suga_handle_homeassistant_get_state(suga_ctx *ctx, const suga_args_homeassistant_get_state *args, json_t **result)
 {
     char path[300];
     snprintf(path, sizeof path, "/api/states/%.*s", (int)args->entity_id.len, args->entity_id.ptr);
-    return ha_request(ctx, "homeassistant.get_state", "GET", path, NULL, args->has_access_token, args->access_token,
-                      result);
+    return ha_request(ctx, "GET", path, NULL, args->has_access_token, args->access_token, result);
 }
 
 static bool contains_nocase(const char *haystack, const char *needle, size_t needle_len)
@@ -186,17 +185,16 @@ static bool state_matches(json_t *state, const suga_args_homeassistant_list_stat
     return true;
 }
 
-suga_status homeassistant_list_states(suga_ctx *ctx, const suga_args_homeassistant_list_states *args,
+suga_status suga_handle_homeassistant_list_states(suga_ctx *ctx, const suga_args_homeassistant_list_states *args,
                                       json_t **result)
 {
     json_t *all;
-    suga_status st = ha_request(ctx, "homeassistant.list_states", "GET", "/api/states", NULL, args->has_access_token,
-                                args->access_token, &all);
+    suga_status st = ha_request(ctx, "GET", "/api/states", NULL, args->has_access_token, args->access_token, &all);
     if (st != SUGA_OK)
         return st;
     if (!json_is_array(all)) {
         json_decref(all);
-        return suga_fail(ctx, SUGA_E_HANDLER, "homeassistant.list_states: /api/states did not answer a list");
+        return suga_fail(ctx, SUGA_E_HANDLER, "%s: /api/states did not answer a list", ctx->op->name);
     }
     json_t *kept = json_array();
     size_t i;
@@ -213,22 +211,22 @@ suga_status homeassistant_list_states(suga_ctx *ctx, const suga_args_homeassista
     }
     json_decref(all);
     json_t *out = kept ? json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(kept), "states", kept) : NULL;
-    return suga_util_result(ctx, "homeassistant.list_states", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* POST a service call; the states it changed lose their cached get_state results. */
-static suga_status service_call(suga_ctx *ctx, const char *op, suga_str domain, suga_str service, const char *entity_id,
-                                json_t *data, bool has_token, suga_str token, json_t **result)
+static suga_status service_call(suga_ctx *ctx, suga_str domain, suga_str service, const char *entity_id, json_t *data,
+                                bool has_token, suga_str token, json_t **result)
 {
     char path[200];
     snprintf(path, sizeof path, "/api/services/%.*s/%.*s", (int)domain.len, domain.ptr, (int)service.len, service.ptr);
     json_t *body = data ? json_deep_copy(data) : json_object();
     if (!body || !json_is_object(body) || (entity_id && json_object_set_new(body, "entity_id", json_string(entity_id)))) {
         json_decref(body);
-        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the service data", op);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the service data", ctx->op->name);
     }
     json_t *changed;
-    suga_status st = ha_request(ctx, op, "POST", path, body, has_token, token, &changed);
+    suga_status st = ha_request(ctx, "POST", path, body, has_token, token, &changed);
     json_decref(body);
     if (st != SUGA_OK)
         return st;
@@ -249,18 +247,17 @@ static suga_status service_call(suga_ctx *ctx, const char *op, suga_str domain, 
     json_t *out = json_pack("{s:o}", "changed", json_is_array(changed) ? changed : json_array());
     if (!json_is_array(changed))
         json_decref(changed);
-    return suga_util_result(ctx, op, out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_call_service(suga_ctx *ctx, const suga_args_homeassistant_call_service *args,
+suga_status suga_handle_homeassistant_call_service(suga_ctx *ctx, const suga_args_homeassistant_call_service *args,
                                        json_t **result)
 {
     char entity[256];
     if (args->has_entity_id)
         snprintf(entity, sizeof entity, "%.*s", (int)args->entity_id.len, args->entity_id.ptr);
-    return service_call(ctx, "homeassistant.call_service", args->domain, args->service,
-                        args->has_entity_id ? entity : NULL, args->has_data ? args->data : NULL,
-                        args->has_access_token, args->access_token, result);
+    return service_call(ctx, args->domain, args->service, args->has_entity_id ? entity : NULL,
+                        args->has_data ? args->data : NULL, args->has_access_token, args->access_token, result);
 }
 
 /* One item of call_services, checked like call_service's own arguments would be. */
@@ -268,16 +265,15 @@ static suga_status one_call(suga_ctx *ctx, json_t *item, size_t index, bool has_
 {
     json_t *args = json_is_object(item) ? json_deep_copy(item) : NULL;
     if (!args)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "homeassistant.call_services: call %zu must be an object", index);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: call %zu must be an object", ctx->op->name, index);
     if (has_token)
         json_object_set_new(args, "access_token", json_stringn(token.ptr, token.len));
-    suga_status st = suga_call_json(ctx, "homeassistant.call_service", sizeof "homeassistant.call_service" - 1, args,
-                                    out);
+    suga_status st = suga_call_op_json(ctx, SUGA_OP_HOMEASSISTANT_CALL_SERVICE, args, out);
     json_decref(args);
     return st;
 }
 
-suga_status homeassistant_call_services(suga_ctx *ctx, const suga_args_homeassistant_call_services *args,
+suga_status suga_handle_homeassistant_call_services(suga_ctx *ctx, const suga_args_homeassistant_call_services *args,
                                         json_t **result)
 {
     json_t *results = json_array();
@@ -308,20 +304,20 @@ suga_status homeassistant_call_services(suga_ctx *ctx, const suga_args_homeassis
         }
         if (!results || !entry || json_array_append_new(results, entry)) {
             json_decref(results);
-            return suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.call_services: out of memory");
+            return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
         }
     }
     json_t *out = json_pack("{s:o, s:I, s:I, s:I}", "results", results, "succeeded", ok, "failed", failed, "skipped",
                             skipped);
-    return suga_util_result(ctx, "homeassistant.call_services", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* The entities of one domain, reduced to what a listing needs. */
-static suga_status list_domain(suga_ctx *ctx, const char *op, const char *domain, const char *key, bool has_token,
-                               suga_str token, json_t **result)
+static suga_status list_domain(suga_ctx *ctx, const char *domain, const char *key, bool has_token, suga_str token,
+                               json_t **result)
 {
     json_t *all;
-    suga_status st = ha_request(ctx, op, "GET", "/api/states", NULL, has_token, token, &all);
+    suga_status st = ha_request(ctx, "GET", "/api/states", NULL, has_token, token, &all);
     if (st != SUGA_OK)
         return st;
     json_t *items = json_array();
@@ -344,51 +340,47 @@ static suga_status list_domain(suga_ctx *ctx, const char *op, const char *domain
     }
     json_decref(all);
     json_t *out = items ? json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(items), key, items) : NULL;
-    return suga_util_result(ctx, op, out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status homeassistant_list_automations(suga_ctx *ctx, const suga_args_homeassistant_list_automations *args,
+suga_status suga_handle_homeassistant_list_automations(suga_ctx *ctx, const suga_args_homeassistant_list_automations *args,
                                            json_t **result)
 {
-    return list_domain(ctx, "homeassistant.list_automations", "automation", "automations", args->has_access_token,
-                       args->access_token, result);
+    return list_domain(ctx, "automation", "automations", args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_list_scripts(suga_ctx *ctx, const suga_args_homeassistant_list_scripts *args,
+suga_status suga_handle_homeassistant_list_scripts(suga_ctx *ctx, const suga_args_homeassistant_list_scripts *args,
                                        json_t **result)
 {
-    return list_domain(ctx, "homeassistant.list_scripts", "script", "scripts", args->has_access_token,
-                       args->access_token, result);
+    return list_domain(ctx, "script", "scripts", args->has_access_token, args->access_token, result);
 }
 
-suga_status homeassistant_trigger_automation(suga_ctx *ctx, const suga_args_homeassistant_trigger_automation *args,
+suga_status suga_handle_homeassistant_trigger_automation(suga_ctx *ctx, const suga_args_homeassistant_trigger_automation *args,
                                              json_t **result)
 {
     char entity[256];
     snprintf(entity, sizeof entity, "%.*s", (int)args->entity_id.len, args->entity_id.ptr);
     json_t *data = json_pack("{s:b}", "skip_condition", args->skip_condition);
-    suga_status st = data ? service_call(ctx, "homeassistant.trigger_automation", (suga_str){"automation", 10},
-                                         (suga_str){"trigger", 7}, entity, data, args->has_access_token,
-                                         args->access_token, result)
-                          : suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.trigger_automation: out of memory");
+    suga_status st = data ? service_call(ctx, (suga_str){"automation", 10}, (suga_str){"trigger", 7}, entity, data,
+                                         args->has_access_token, args->access_token, result)
+                          : suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     json_decref(data);
     return st;
 }
 
-suga_status homeassistant_run_script(suga_ctx *ctx, const suga_args_homeassistant_run_script *args, json_t **result)
+suga_status suga_handle_homeassistant_run_script(suga_ctx *ctx, const suga_args_homeassistant_run_script *args, json_t **result)
 {
     char entity[256];
     snprintf(entity, sizeof entity, "%.*s", (int)args->entity_id.len, args->entity_id.ptr);
     json_t *data = args->has_variables ? json_pack("{s:O}", "variables", args->variables) : json_object();
-    suga_status st = data ? service_call(ctx, "homeassistant.run_script", (suga_str){"script", 6},
-                                         (suga_str){"turn_on", 7}, entity, data, args->has_access_token,
-                                         args->access_token, result)
-                          : suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.run_script: out of memory");
+    suga_status st = data ? service_call(ctx, (suga_str){"script", 6}, (suga_str){"turn_on", 7}, entity, data,
+                                         args->has_access_token, args->access_token, result)
+                          : suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     json_decref(data);
     return st;
 }
 
-suga_status homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassistant_conversation *args,
+suga_status suga_handle_homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassistant_conversation *args,
                                        json_t **result)
 {
     json_t *body = json_pack("{s:s%}", "text", args->text.ptr, args->text.len);
@@ -397,29 +389,27 @@ suga_status homeassistant_conversation(suga_ctx *ctx, const suga_args_homeassist
     if (body && args->has_conversation_id)
         json_object_set_new(body, "conversation_id", json_stringn(args->conversation_id.ptr, args->conversation_id.len));
     if (!body)
-        return suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.conversation: out of memory");
-    suga_status st = ha_request(ctx, "homeassistant.conversation", "POST", "/api/conversation/process", body,
-                                args->has_access_token, args->access_token, result);
-    json_decref(body);
-    return st;
-}
-
-suga_status homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeassistant_alexa_smart_home *args,
-                                           json_t **result)
-{
-    json_t *body = json_pack("{s:O}", "directive", args->directive);
-    if (!body)
-        return suga_fail(ctx, SUGA_E_NOMEM, "homeassistant.alexa_smart_home: out of memory");
-    suga_status st = ha_request(ctx, "homeassistant.alexa_smart_home", "POST", "/api/alexa/smart_home", body, true,
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
+    suga_status st = ha_request(ctx, "POST", "/api/conversation/process", body, args->has_access_token,
                                 args->access_token, result);
     json_decref(body);
     return st;
 }
 
-suga_status homeassistant_alexa_intent(suga_ctx *ctx, const suga_args_homeassistant_alexa_intent *args, json_t **result)
+suga_status suga_handle_homeassistant_alexa_smart_home(suga_ctx *ctx, const suga_args_homeassistant_alexa_smart_home *args,
+                                           json_t **result)
+{
+    json_t *body = json_pack("{s:O}", "directive", args->directive);
+    if (!body)
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
+    suga_status st = ha_request(ctx, "POST", "/api/alexa/smart_home", body, true, args->access_token, result);
+    json_decref(body);
+    return st;
+}
+
+suga_status suga_handle_homeassistant_alexa_intent(suga_ctx *ctx, const suga_args_homeassistant_alexa_intent *args, json_t **result)
 {
     /* the request goes as Alexa sent it: Home Assistant's intent handler reads session, context
      * and request itself */
-    return ha_request(ctx, "homeassistant.alexa_intent", "POST", "/api/alexa", args->event, true, args->access_token,
-                      result);
+    return ha_request(ctx, "POST", "/api/alexa", args->event, true, args->access_token, result);
 }

@@ -3,8 +3,8 @@
  * Why a lazy module: Debian's libcurl pulls in 33 shared libraries and costs ~14 ms of every
  * process start when linked into a program (docs/http_client.md). Only this shared object links
  * libcurl, so it is mapped on the first outbound call, never at start-up. Other modules reach it
- * through the engine, suga_call_json(ctx, "http_client.make_request", ...), which loads the
- * module on that first call; there is no C API header on purpose.
+ * through the engine, suga_call_op_json(ctx, SUGA_OP_HTTP_CLIENT_MAKE_REQUEST, ...), which loads
+ * the module on that first call; there is no C API header on purpose.
  *
  * libcurl is initialised on the first call of any http_client.* operation, not in a constructor:
  * the module is dlopen()ed by that same first call, so nothing is gained by a constructor, and a
@@ -56,9 +56,6 @@
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
-#define OP_REQUEST "http_client.make_request"
-#define OP_STATUS "http_client.status"
-#define OP_CONFIGURE "http_client.configure"
 
 #define SAFETY_MARGIN_MS 50       /* kept before the invocation's deadline to answer in */
 #define DEFAULT_TIMEOUT_MS 5000
@@ -176,13 +173,14 @@ static void warn(const suga_ctx *ctx, const char *message, json_t *fields)
     json_decref(fields);
 }
 
-static suga_status init_curl(suga_ctx *ctx, const char *op)
+static suga_status init_curl(suga_ctx *ctx)
 {
     if (state.curl_ready)
         return SUGA_OK;
     CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK)
-        return suga_fail(ctx, SUGA_E_STATE, "%s: libcurl could not be initialised: %s", op, curl_easy_strerror(rc));
+        return suga_fail(ctx, SUGA_E_STATE, "%s: libcurl could not be initialised: %s", ctx->op->name,
+                         curl_easy_strerror(rc));
     state.curl_ready = true;
     if (!state.exit_handler && atexit(cleanup) == 0)
         state.exit_handler = true;
@@ -191,7 +189,7 @@ static suga_status init_curl(suga_ctx *ctx, const char *op)
 
 /* A setting from the config module, as a bool; *set tells whether it is set at all (an empty
  * value counts as unset), text[16] is its value as written (for messages). */
-static suga_status config_bool(suga_ctx *ctx, const char *op, const char *name, bool *set, bool *value, char text[16])
+static suga_status config_bool(suga_ctx *ctx, const char *name, bool *set, bool *value, char text[16])
 {
     *set = false;
     if (suga_config_get_string(name, "", text, 16, NULL) == SUGA_OK && text[0] == '\0')
@@ -200,7 +198,7 @@ static suga_status config_bool(suga_ctx *ctx, const char *op, const char *name, 
     suga_ctx_init(&inner);
     suga_status st = suga_config_get_bool(name, true, value, &inner);
     if (st != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_STATE, "%s: %s", op, inner.error);
+        return suga_fail(ctx, SUGA_E_STATE, "%s: %s", ctx->op->name, inner.error);
     *set = true;
     return SUGA_OK;
 }
@@ -295,22 +293,22 @@ static void warn_insecure_default(const suga_ctx *ctx)
  * contradiction is refused as the settings module refuses it (handlers/config/settings.c), so
  * the engine never has two answers to "is TLS verified?". The host breakers' thresholds come
  * from the breaker declared as HOST_BREAKER, or default_host_breaker. */
-static suga_status ensure_ready(suga_ctx *ctx, const char *op)
+static suga_status ensure_ready(suga_ctx *ctx)
 {
-    suga_status st = init_curl(ctx, op);
+    suga_status st = init_curl(ctx);
     if (st != SUGA_OK || state.settings_ready)
         return st;
     bool verify_set = false, verify = true, alias_set = false, alias = false;
     char verify_text[16], alias_text[16];
-    st = config_bool(ctx, op, "HOME_ASSISTANT_VERIFY_SSL", &verify_set, &verify, verify_text);
+    st = config_bool(ctx, "HOME_ASSISTANT_VERIFY_SSL", &verify_set, &verify, verify_text);
     if (st == SUGA_OK)
-        st = config_bool(ctx, op, "NOT_VERIFY_SSL", &alias_set, &alias, alias_text);
+        st = config_bool(ctx, "NOT_VERIFY_SSL", &alias_set, &alias, alias_text);
     if (st != SUGA_OK)
         return st;
     if (verify_set && alias_set && verify == alias)
         return suga_fail(ctx, SUGA_E_STATE,
                          "%s: HOME_ASSISTANT_VERIFY_SSL=%s and NOT_VERIFY_SSL=%s contradict each other: set only one",
-                         op, verify_text, alias_text);
+                         ctx->op->name, verify_text, alias_text);
     state.verify_tls = verify_set ? verify : alias_set ? !alias : true;
     state.verify_tls_source = verify_set ? "HOME_ASSISTANT_VERIFY_SSL" : alias_set ? "NOT_VERIFY_SSL" : "default";
     uint16_t index;
@@ -402,7 +400,7 @@ static void show_url(target *t)
 static suga_status remember(suga_ctx *ctx, const char *value, size_t len)
 {
     if (suga_secret_add_request(value, len) != SUGA_OK) /* unmasked, a message could leak it: refuse */
-        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory remembering a secret to mask");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory remembering a secret to mask", ctx->op->name);
     return SUGA_OK;
 }
 
@@ -455,17 +453,17 @@ static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t)
 {
     memset(t, 0, sizeof *t);
     if (memchr(url->ptr, '\0', url->len))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' contains a NUL character");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'url' contains a NUL character", ctx->op->name);
     /* checked before libcurl sees it: libcurl knows other schemes (ftp, file...) */
     if (strncasecmp(url->ptr, "http://", 7) != 0 && strncasecmp(url->ptr, "https://", 8) != 0)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' must be an http:// or https:// URL");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'url' must be an http:// or https:// URL", ctx->op->name);
     t->url = curl_url();
     if (!t->url)
-        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory parsing the URL");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory parsing the URL", ctx->op->name);
     CURLUcode uc = curl_url_set(t->url, CURLUPART_URL, url->ptr, 0);
     if (uc != CURLUE_OK)
         return suga_fail(ctx, uc == CURLUE_OUT_OF_MEMORY ? SUGA_E_NOMEM : SUGA_E_INVALID_ARG,
-                         OP_REQUEST ": arg 'url' is not a valid URL: %s", curl_url_strerror(uc));
+                         "%s: arg 'url' is not a valid URL: %s", ctx->op->name, curl_url_strerror(uc));
     char *password = NULL; /* decoded, as libcurl sends it: masked in that form too */
     suga_status remembered = SUGA_OK;
     if (curl_url_get(t->url, CURLUPART_PASSWORD, &password, CURLU_URLDECODE) == CURLUE_OK && password)
@@ -478,11 +476,11 @@ static suga_status parse_target(suga_ctx *ctx, const suga_str *url, target *t)
     if (curl_url_get(t->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(t->url, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         curl_url_get(t->url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
-        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' needs a scheme and a host");
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'url' needs a scheme and a host", ctx->op->name);
     else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
-        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' must be an http:// or https:// URL");
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'url' must be an http:// or https:// URL", ctx->op->name);
     else if (!*host)
-        st = suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'url' has no host");
+        st = suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'url' has no host", ctx->op->name);
     else {
         for (char *c = scheme; *c; c++)
             *c = (char)tolower((unsigned char)*c);
@@ -514,7 +512,7 @@ static suga_status add_header(suga_ctx *ctx, request_headers *rh, const char *te
 {
     struct curl_slist *grown = curl_slist_append(rh->list, text);
     if (!grown)
-        return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory building the headers");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the headers", ctx->op->name);
     rh->list = grown;
     return SUGA_OK;
 }
@@ -530,30 +528,32 @@ static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_h
         char shown[HEADER_NAME_MAX + 16];
         suga_util_quote(name, name_len, 64, shown, sizeof shown);
         if (name_len == 0 || name_len > HEADER_NAME_MAX)
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header name %s must be 1 to %d bytes long", shown,
-                             HEADER_NAME_MAX);
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: header name %s must be 1 to %d bytes long", ctx->op->name,
+                             shown, HEADER_NAME_MAX);
         for (size_t i = 0; i < name_len; i++)
             if (!is_tchar((unsigned char)name[i]))
                 return suga_fail(ctx, SUGA_E_INVALID_ARG,
-                                 OP_REQUEST ": header name %s has a character not allowed in a header name", shown);
+                                 "%s: header name %s has a character not allowed in a header name", ctx->op->name,
+                                 shown);
         if (!json_is_string(value))
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header %s must be a string", shown);
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: header %s must be a string", ctx->op->name, shown);
         const char *v = json_string_value(value);
         size_t len = json_string_length(value);
         if (len > HEADER_VALUE_MAX)
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": header %s is longer than %d bytes", shown,
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: header %s is longer than %d bytes", ctx->op->name, shown,
                              HEADER_VALUE_MAX);
         for (size_t i = 0; i < len; i++)
             if (v[i] == '\r' || v[i] == '\n' || v[i] == '\0')
                 return suga_fail(ctx, SUGA_E_INVALID_ARG,
-                                 OP_REQUEST ": header %s has a line break or NUL in its value (not shown)", shown);
+                                 "%s: header %s has a line break or NUL in its value (not shown)", ctx->op->name,
+                                 shown);
         rh->content_type |= !strcasecmp(name, "content-type");
         rh->user_agent |= !strcasecmp(name, "user-agent");
         /* "Name;" is libcurl's way to send an empty value ("Name:" would remove the header) */
         size_t size = name_len + len + 3;
         char *line = malloc(size);
         if (!line)
-            return suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory building the headers");
+            return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the headers", ctx->op->name);
         if (len)
             snprintf(line, size, "%s: %s", name, v);
         else
@@ -776,11 +776,11 @@ static suga_status describe_failure(CURLcode rc, CURL *easy, const response *r, 
 static suga_status request_failed(suga_ctx *ctx, suga_status st, const char *method, const target *t, pool_host *h,
                                   const char *why)
 {
-    suga_fail(ctx, st, OP_REQUEST ": %s %s: %s", method, t->shown, why);
+    suga_fail(ctx, st, "%s: %s %s: %s", ctx->op->name, method, t->shown, why);
     if (h) {
         h->errors++;
         /* the message without the operation's name, for http_client.status */
-        const char *tail = ctx->error + strlen(OP_REQUEST ": ");
+        const char *tail = ctx->error + strlen(ctx->op->name) + 2;
         copy_text(h->last_error, sizeof h->last_error, tail);
     }
     return st;
@@ -800,7 +800,7 @@ static suga_status encode_body(suga_ctx *ctx, const suga_args_http_client_make_r
     if (!a->has_body || !a->body || json_is_null(a->body))
         return SUGA_OK;
     if (!strcmp(method, "HEAD"))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": a HEAD request has no body");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: a HEAD request has no body", ctx->op->name);
     if (json_is_string(a->body)) {
         b->data = json_string_value(a->body);
         b->len = json_string_length(a->body);
@@ -809,7 +809,7 @@ static suga_status encode_body(suga_ctx *ctx, const suga_args_http_client_make_r
     }
     b->owned = json_dumps(a->body, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!b->owned)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'body' cannot be encoded as JSON");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'body' cannot be encoded as JSON", ctx->op->name);
     b->data = b->owned;
     b->len = strlen(b->owned);
     b->type = "Content-Type: application/json";
@@ -895,12 +895,12 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         st = add_header(ctx, &rh, "Expect:");
     pool_host *h = NULL;
     if (st == SUGA_OK && !(h = pool_get(t->key, t->tls)))
-        st = suga_fail(ctx, SUGA_E_NOMEM, OP_REQUEST ": out of memory adding %s to the pool", t->key);
+        st = suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory adding %s to the pool", ctx->op->name, t->key);
     /* the host's breaker, unless an operation's own breaker counts this call (under_breaker) */
     bool counted = st == SUGA_OK && !ctx->under_breaker;
     if (counted) {
         char subject[HOST_KEY_MAX + 64];
-        snprintf(subject, sizeof subject, OP_REQUEST ": circuit breaker for %s", h->key);
+        snprintf(subject, sizeof subject, "%s: circuit breaker for %s", ctx->op->name, h->key);
         st = suga_breaker_state_admit(state.host_breaker, &h->breaker, subject, suga_runtime_now_ms(), ctx);
     }
     if (st != SUGA_OK) {
@@ -1006,20 +1006,20 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         json_decref(r.headers);
         return request_failed(ctx, SUGA_E_NOMEM, method, t, h, "out of memory building the result");
     }
-    return suga_util_result(ctx, OP_REQUEST,
+    return suga_util_result(ctx,
                             json_pack("{s:I, s:o, s:o, s:f, s:b}", "status", (json_int_t)status, "headers", r.headers,
                                       "body", body_value, "elapsed_ms", elapsed_ms, "reused_connection", reused),
                             result);
 }
 
-suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
+suga_status suga_handle_http_client_make_request(suga_ctx *ctx, const suga_args_http_client_make_request *args, json_t **result)
 {
     /* first of all: from here on every message that quotes a secret of this request (libcurl's,
      * OpenSSL's or jansson's text, say) is masked by suga_fail, and every log record by the
      * logger */
     suga_status st = remember_secrets(ctx, args);
     if (st == SUGA_OK)
-        st = ensure_ready(ctx, OP_REQUEST);
+        st = ensure_ready(ctx);
     if (st != SUGA_OK)
         return st;
     char method[8];
@@ -1033,11 +1033,11 @@ suga_status http_client_make_request(suga_ctx *ctx, const suga_args_http_client_
         known |= !strcmp(method, methods[i]);
     if (!known) /* the spec's pattern refuses these on the JSON path; a typed caller may not have */
         return suga_fail(ctx, SUGA_E_INVALID_ARG,
-                         OP_REQUEST ": arg 'method' must be GET, POST, PUT, DELETE, PATCH or HEAD");
+                         "%s: arg 'method' must be GET, POST, PUT, DELETE, PATCH or HEAD", ctx->op->name);
     if (args->max_response_bytes < 1)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'max_response_bytes' must be at least 1");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'max_response_bytes' must be at least 1", ctx->op->name);
     if (args->has_headers && args->headers && !json_is_object(args->headers))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_REQUEST ": arg 'headers' must be an object");
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'headers' must be an object", ctx->op->name);
 
     target t;
     st = parse_target(ctx, &args->url, &t);
@@ -1102,10 +1102,10 @@ static json_t *host_json(const pool_host *h, int64_t now)
                      "breaker", breaker);
 }
 
-suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
+suga_status suga_handle_http_client_status(suga_ctx *ctx, const suga_args_http_client_status *args, json_t **result)
 {
     (void)args;
-    suga_status st = ensure_ready(ctx, OP_STATUS);
+    suga_status st = ensure_ready(ctx);
     if (st != SUGA_OK)
         return st;
     json_t *hosts = json_array();
@@ -1131,26 +1131,26 @@ suga_status http_client_status(suga_ctx *ctx, const suga_args_http_client_status
     if (hosts)
         built = json_pack("{s:o, s:o, s:o, s:I, s:I}", "libcurl", libcurl_json(), "settings", settings_json(), "hosts",
                           hosts, "host_count", (json_int_t)state.host_count, "evictions", (json_int_t)state.evictions);
-    return suga_util_result(ctx, OP_STATUS, built, result);
+    return suga_util_result(ctx, built, result);
 }
 
-suga_status http_client_configure(suga_ctx *ctx, const suga_args_http_client_configure *args, json_t **result)
+suga_status suga_handle_http_client_configure(suga_ctx *ctx, const suga_args_http_client_configure *args, json_t **result)
 {
-    suga_status st = ensure_ready(ctx, OP_CONFIGURE);
+    suga_status st = ensure_ready(ctx);
     if (st != SUGA_OK)
         return st;
     if ((args->has_timeout_ms && (args->timeout_ms < 1 || args->timeout_ms > 60000)) ||
         (args->has_max_hosts && (args->max_hosts < 1 || args->max_hosts > MAX_HOSTS)))
         return suga_fail(ctx, SUGA_E_INVALID_ARG,
-                         OP_CONFIGURE ": timeout_ms must be in [1, 60000] and max_hosts in [1, %d]", MAX_HOSTS);
+                         "%s: timeout_ms must be in [1, 60000] and max_hosts in [1, %d]", ctx->op->name, MAX_HOSTS);
     if (args->has_user_agent) {
         if (args->user_agent.len > USER_AGENT_MAX)
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, OP_CONFIGURE ": arg 'user_agent' is longer than %d bytes",
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'user_agent' is longer than %d bytes", ctx->op->name,
                              USER_AGENT_MAX);
         for (size_t i = 0; i < args->user_agent.len; i++)
             if (args->user_agent.ptr[i] < ' ' || args->user_agent.ptr[i] > '~')
                 return suga_fail(ctx, SUGA_E_INVALID_ARG,
-                                 OP_CONFIGURE ": arg 'user_agent' must be printable ASCII");
+                                 "%s: arg 'user_agent' must be printable ASCII", ctx->op->name);
     }
     if (args->has_timeout_ms)
         state.timeout_ms = args->timeout_ms;
@@ -1174,5 +1174,5 @@ suga_status http_client_configure(suga_ctx *ctx, const suga_args_http_client_con
         state.verify_tls_source = "configure";
         warn_insecure_default(ctx);
     }
-    return suga_util_result(ctx, OP_CONFIGURE, settings_json(), result);
+    return suga_util_result(ctx, settings_json(), result);
 }

@@ -36,7 +36,7 @@ static json_t *dependency_names(const suga_table *t, const suga_module *m)
     return names;
 }
 
-suga_status initialization_status(suga_ctx *ctx, const suga_args_initialization_status *args, json_t **result)
+suga_status suga_handle_initialization_status(suga_ctx *ctx, const suga_args_initialization_status *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
@@ -63,10 +63,10 @@ suga_status initialization_status(suga_ctx *ctx, const suga_args_initialization_
                         e->init.duration_ms, "guard_resumed", e->init.guard_resumed, "guard_note",
                         e->init.guard_note, "modules", modules);
     }
-    return suga_util_result(ctx, "initialization.status", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_order *args, json_t **result)
+suga_status suga_handle_initialization_order(suga_ctx *ctx, const suga_args_initialization_order *args, json_t **result)
 {
     (void)args;
     const suga_table *t = &suga_main_table;
@@ -76,16 +76,17 @@ suga_status initialization_order(suga_ctx *ctx, const suga_args_initialization_o
             json_decref(out);
             out = NULL;
         }
-    return suga_util_result(ctx, "initialization.order", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* {ok, module_dir, modules: [{name, path, present}]} for every lazy module, without loading any. */
-static suga_status module_report(suga_ctx *ctx, const char *op, json_t **out, bool *all_present)
+static suga_status module_report(suga_ctx *ctx, json_t **out, bool *all_present)
 {
     const suga_table *t = &suga_main_table;
     char dir[PATH_MAX];
     if (suga_module_dir(dir, sizeof dir) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_IO, "%s: cannot tell where lazy modules are (set SUGA_MODULE_DIR)", op);
+        return suga_fail(ctx, SUGA_E_IO, "%s: cannot tell where lazy modules are (set SUGA_MODULE_DIR)",
+                         ctx->op->name);
     json_t *modules = json_array();
     *all_present = true;
     for (uint32_t m = 0; modules && m < t->module_count; m++) {
@@ -101,26 +102,26 @@ static suga_status module_report(suga_ctx *ctx, const char *op, json_t **out, bo
             modules = NULL;
         }
     }
-    return suga_util_result(ctx, op, json_pack("{s:b, s:s, s:o}", "ok", *all_present, "module_dir", dir, "modules",
-                                               modules),
+    return suga_util_result(ctx, json_pack("{s:b, s:s, s:o}", "ok", *all_present, "module_dir", dir, "modules", modules),
                             out);
 }
 
-suga_status initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
-                                         json_t **result)
+suga_status suga_handle_initialization_check_modules(suga_ctx *ctx, const suga_args_initialization_check_modules *args,
+                                                     json_t **result)
 {
     (void)args;
     bool all_present;
-    return module_report(ctx, "initialization.check_modules", result, &all_present);
+    return module_report(ctx, result, &all_present);
 }
 
-suga_status initialization_require_modules(suga_ctx *ctx, const suga_args_initialization_require_modules *args,
-                                           json_t **result)
+suga_status suga_handle_initialization_require_modules(suga_ctx *ctx,
+                                                       const suga_args_initialization_require_modules *args,
+                                                       json_t **result)
 {
     (void)args;
     bool all_present;
     json_t *report = NULL;
-    suga_status st = module_report(ctx, "initialization.require_modules", &report, &all_present);
+    suga_status st = module_report(ctx, &report, &all_present);
     if (st != SUGA_OK || all_present) {
         *result = report;
         return st;

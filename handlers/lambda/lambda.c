@@ -39,7 +39,7 @@ static uint32_t memory_mb(void)
     return mb > 0 && mb <= 1048576 ? (uint32_t)mb : SUGA_ENGINE_DEFAULT_MEMORY_MB;
 }
 
-suga_status lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, json_t **result)
+suga_status suga_handle_lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, json_t **result)
 {
     (void)args;
     json_t *deadline = json_null(), *remaining = json_null();
@@ -58,10 +58,10 @@ suga_status lambda_context(suga_ctx *ctx, const suga_args_lambda_context *args, 
                             "log_group", env_or_null("AWS_LAMBDA_LOG_GROUP_NAME"), "log_stream",
                             env_or_null("AWS_LAMBDA_LOG_STREAM_NAME"), "trace_id", env_or_null("_X_AMZN_TRACE_ID"),
                             "on_lambda", on_lambda());
-    return suga_util_result(ctx, "lambda.context", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status lambda_status(suga_ctx *ctx, const suga_args_lambda_status *args, json_t **result)
+suga_status suga_handle_lambda_status(suga_ctx *ctx, const suga_args_lambda_status *args, json_t **result)
 {
     (void)args;
     const suga_engine *e = suga_engine_current();
@@ -71,7 +71,7 @@ suga_status lambda_status(suga_ctx *ctx, const suga_args_lambda_status *args, js
                             "invocations", (json_int_t)invocations, "requests", (json_int_t)(e ? e->requests : 0),
                             "request_errors", (json_int_t)(e ? e->request_errors : 0), "memory_mb",
                             (json_int_t)memory_mb(), "runtime_api", env_or_null("AWS_LAMBDA_RUNTIME_API"));
-    return suga_util_result(ctx, "lambda.status", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- Alexa custom-skill responses ---- */
@@ -115,7 +115,7 @@ static json_t *card(const suga_args_lambda_custom_skill_response *a)
 /* Combinations the spec's per-argument rules cannot express. */
 static suga_status check_combinations(suga_ctx *ctx, const suga_args_lambda_custom_skill_response *a)
 {
-    const char *op = "lambda.custom_skill_response";
+    const char *op = ctx->op->name;
     if (a->has_card_text && !a->has_card_title)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: arg 'card_text' needs 'card_title'", op);
     if (a->has_card_small_image_url != a->has_card_large_image_url)
@@ -133,7 +133,7 @@ static suga_status check_combinations(suga_ctx *ctx, const suga_args_lambda_cust
     return SUGA_OK;
 }
 
-suga_status lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_custom_skill_response *a,
+suga_status suga_handle_lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_custom_skill_response *a,
                                          json_t **result)
 {
     suga_status st = check_combinations(ctx, a);
@@ -156,5 +156,5 @@ suga_status lambda_custom_skill_response(suga_ctx *ctx, const suga_args_lambda_c
         json_decref(out);
         out = NULL;
     }
-    return suga_util_result(ctx, "lambda.custom_skill_response", out, result);
+    return suga_util_result(ctx, out, result);
 }

@@ -247,8 +247,9 @@ suga_status suga_log_reset(void)
 
 /* ---- operations ---- */
 
-static suga_status write_failed(suga_ctx *ctx, const char *op, suga_status st)
+static suga_status write_failed(suga_ctx *ctx, suga_status st)
 {
+    const char *op = ctx->op->name;
     if (st == SUGA_E_IO)
         return suga_fail(ctx, st, "%s: writing the record failed: %s", op, strerror(errno));
     if (st == SUGA_E_NOMEM)
@@ -258,7 +259,6 @@ static suga_status write_failed(suga_ctx *ctx, const char *op, suga_status st)
 
 /* What logging.log and its per-level shortcuts share: their arguments differ only in type. */
 typedef struct log_request {
-    const char *op;
     suga_log_level level;
     suga_str message;
     const json_t *fields; /* NULL when not given */
@@ -268,79 +268,77 @@ typedef struct log_request {
 static suga_status log_op(suga_ctx *ctx, const log_request *req, json_t **result)
 {
     if (!suga_log_level_name(req->level))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: level %d is not a log level", req->op, (int)req->level);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: level %d is not a log level", ctx->op->name, (int)req->level);
     bool written = false;
     suga_status st = write_record(ctx, req->level, req->message.ptr, req->correlation_id, req->fields, &written);
     if (st != SUGA_OK)
-        return write_failed(ctx, req->op, st);
-    return suga_util_result(ctx, req->op, json_pack("{s:b}", "written", written), result);
+        return write_failed(ctx, st);
+    return suga_util_result(ctx, json_pack("{s:b}", "written", written), result);
 }
 
 /* The five argument structs have the same fields but distinct types; this reads them alike. */
-#define LOG_REQUEST(opname, lvl, a)                                                                         \
+#define LOG_REQUEST(lvl, a)                                                                                 \
     (&(log_request){                                                                                        \
-        .op = (opname),                                                                                     \
         .level = (lvl),                                                                                     \
         .message = (a)->message,                                                                            \
         .fields = (a)->has_fields ? (a)->fields : NULL,                                                     \
         .correlation_id = (a)->has_correlation_id ? (a)->correlation_id.ptr : NULL,                         \
     })
 
-suga_status logging_log(suga_ctx *ctx, const suga_args_logging_log *args, json_t **result)
+suga_status suga_handle_logging_log(suga_ctx *ctx, const suga_args_logging_log *args, json_t **result)
 {
-    return log_op(ctx, LOG_REQUEST("logging.log", (suga_log_level)args->level, args), result);
+    return log_op(ctx, LOG_REQUEST((suga_log_level)args->level, args), result);
 }
 
-suga_status logging_debug(suga_ctx *ctx, const suga_args_logging_debug *args, json_t **result)
+suga_status suga_handle_logging_debug(suga_ctx *ctx, const suga_args_logging_debug *args, json_t **result)
 {
-    return log_op(ctx, LOG_REQUEST("logging.debug", SUGA_LOG_DEBUG, args), result);
+    return log_op(ctx, LOG_REQUEST(SUGA_LOG_DEBUG, args), result);
 }
 
-suga_status logging_info(suga_ctx *ctx, const suga_args_logging_info *args, json_t **result)
+suga_status suga_handle_logging_info(suga_ctx *ctx, const suga_args_logging_info *args, json_t **result)
 {
-    return log_op(ctx, LOG_REQUEST("logging.info", SUGA_LOG_INFO, args), result);
+    return log_op(ctx, LOG_REQUEST(SUGA_LOG_INFO, args), result);
 }
 
-suga_status logging_warning(suga_ctx *ctx, const suga_args_logging_warning *args, json_t **result)
+suga_status suga_handle_logging_warning(suga_ctx *ctx, const suga_args_logging_warning *args, json_t **result)
 {
-    return log_op(ctx, LOG_REQUEST("logging.warning", SUGA_LOG_WARNING, args), result);
+    return log_op(ctx, LOG_REQUEST(SUGA_LOG_WARNING, args), result);
 }
 
-suga_status logging_error(suga_ctx *ctx, const suga_args_logging_error *args, json_t **result)
+suga_status suga_handle_logging_error(suga_ctx *ctx, const suga_args_logging_error *args, json_t **result)
 {
-    return log_op(ctx, LOG_REQUEST("logging.error", SUGA_LOG_ERROR, args), result);
+    return log_op(ctx, LOG_REQUEST(SUGA_LOG_ERROR, args), result);
 }
 
-suga_status logging_record_request(suga_ctx *ctx, const suga_args_logging_record_request *args, json_t **result)
+suga_status suga_handle_logging_record_request(suga_ctx *ctx, const suga_args_logging_record_request *args, json_t **result)
 {
     json_t *fields = json_pack("{s:s%, s:s%, s:f}", "operation", args->operation.ptr, args->operation.len, "status",
                                args->status.ptr, args->status.len, "duration_ms", args->duration_ms);
     if (!fields)
-        return suga_fail(ctx, SUGA_E_NOMEM, "logging.record_request: out of memory building the record");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the record", ctx->op->name);
     bool written = false;
     suga_status st = write_record(ctx, SUGA_LOG_INFO, "request",
                                   args->has_correlation_id ? args->correlation_id.ptr : NULL, fields, &written);
     json_decref(fields);
     if (st != SUGA_OK)
-        return write_failed(ctx, "logging.record_request", st);
-    return suga_util_result(ctx, "logging.record_request", json_pack("{s:b}", "written", written), result);
+        return write_failed(ctx, st);
+    return suga_util_result(ctx, json_pack("{s:b}", "written", written), result);
 }
 
-suga_status logging_set_level(suga_ctx *ctx, const suga_args_logging_set_level *args, json_t **result)
+suga_status suga_handle_logging_set_level(suga_ctx *ctx, const suga_args_logging_set_level *args, json_t **result)
 {
     suga_log_level previous;
     suga_log_get_level(&previous);
     if (suga_log_set_level((suga_log_level)args->level) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "logging.set_level: level %d is not a log level", args->level);
-    return suga_util_result(ctx, "logging.set_level",
-                            json_pack("{s:s, s:s}", "level", level_names[args->level], "previous", level_names[previous]),
-                            result);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: level %d is not a log level", ctx->op->name, args->level);
+    return suga_util_result(
+        ctx, json_pack("{s:s, s:s}", "level", level_names[args->level], "previous", level_names[previous]), result);
 }
 
-suga_status logging_get_level(suga_ctx *ctx, const suga_args_logging_get_level *args, json_t **result)
+suga_status suga_handle_logging_get_level(suga_ctx *ctx, const suga_args_logging_get_level *args, json_t **result)
 {
     (void)args;
     suga_log_level level;
     suga_log_get_level(&level);
-    return suga_util_result(ctx, "logging.get_level", json_pack("{s:s}", "level", level_names[level]), result);
+    return suga_util_result(ctx, json_pack("{s:s}", "level", level_names[level]), result);
 }

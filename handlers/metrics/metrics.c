@@ -18,7 +18,7 @@ _Static_assert(SUGA_METRICS_RECORD_UNIT_COUNT == 0, "unit enum order");
 _Static_assert(SUGA_METRICS_RECORD_UNIT_MILLISECONDS == 1, "unit enum order");
 _Static_assert(SUGA_METRICS_RECORD_UNIT_MEGABYTES == SUGA_METRICS_UNIT_COUNT - 1, "unit enum size");
 
-static suga_status registry(suga_ctx *ctx, const char *op, suga_metrics **out)
+static suga_status registry(suga_ctx *ctx, suga_metrics **out)
 {
     suga_metrics *m = suga_metrics_default();
     bool configured = false;
@@ -27,7 +27,8 @@ static suga_status registry(suga_ctx *ctx, const char *op, suga_metrics **out)
         suga_ctx local;
         suga_ctx_init(&local);
         if (suga_metrics_configure(m, suga_main_table.limits, &local) != SUGA_OK)
-            return suga_fail(ctx, SUGA_E_INTERNAL, "%s: the table's metric limits were refused: %s", op, local.error);
+            return suga_fail(ctx, SUGA_E_INTERNAL, "%s: the table's metric limits were refused: %s", ctx->op->name,
+                             local.error);
     }
     *out = m;
     return SUGA_OK;
@@ -36,11 +37,11 @@ static suga_status registry(suga_ctx *ctx, const char *op, suga_metrics **out)
 /* The registry takes C strings, but a typed caller's suga_str need not be NUL-terminated at
  * len (suga.h trusts typed argument structs): copy it. A name from JSON has passed the spec's
  * pattern and max_len, so only typed callers can fail here. */
-static suga_status c_string(suga_ctx *ctx, const char *op, const char *what, suga_str s, size_t max, char *out)
+static suga_status c_string(suga_ctx *ctx, const char *what, suga_str s, size_t max, char *out)
 {
     if (s.len > max || (s.len && (!s.ptr || memchr(s.ptr, '\0', s.len))))
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: %s must be at most %zu bytes, without NUL characters", op, what,
-                         max);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: %s must be at most %zu bytes, without NUL characters",
+                         ctx->op->name, what, max);
     if (s.len)
         memcpy(out, s.ptr, s.len);
     out[s.len] = '\0';
@@ -48,22 +49,22 @@ static suga_status c_string(suga_ctx *ctx, const char *op, const char *what, sug
 }
 
 /* Run the registry's answer through: on failure, its message with the operation in front. */
-static suga_status relay(suga_ctx *ctx, const char *op, suga_status st, const suga_ctx *local)
+static suga_status relay(suga_ctx *ctx, suga_status st, const suga_ctx *local)
 {
-    return st == SUGA_OK ? SUGA_OK : suga_fail(ctx, st, "%s: %s", op, local->error);
+    return st == SUGA_OK ? SUGA_OK : suga_fail(ctx, st, "%s: %s", ctx->op->name, local->error);
 }
 
-suga_status metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, json_t **result)
+suga_status suga_handle_metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, json_t **result)
 {
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.record", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     if (args->unit < 0 || args->unit >= SUGA_METRICS_UNIT_COUNT) /* typed callers are trusted, not blindly */
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "metrics.record: unit %d is not one of the %d units", args->unit,
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unit %d is not one of the %d units", ctx->op->name, args->unit,
                          SUGA_METRICS_UNIT_COUNT);
     char name[SUGA_METRICS_NAME_MAX + 1];
-    if ((st = c_string(ctx, "metrics.record", "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
+    if ((st = c_string(ctx, "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
         return st;
     const char *unit = suga_metrics_unit_names[args->unit];
     /* built first, so that a metric is never recorded by a call that then fails for memory; the
@@ -71,7 +72,7 @@ suga_status metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, 
     json_t *out = json_pack("{s:o, s:s, s:I}", "name", json_string_nocheck(name), "unit", unit, "count",
                             (json_int_t)0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "metrics.record: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     suga_ctx local;
     suga_ctx_init(&local);
     suga_metric_stats stats;
@@ -80,78 +81,76 @@ suga_status metrics_record(suga_ctx *ctx, const suga_args_metrics_record *args, 
         st = suga_metrics_stats(m, name, &stats, &local);
     if (st != SUGA_OK) {
         json_decref(out);
-        return relay(ctx, "metrics.record", st, &local);
+        return relay(ctx, st, &local);
     }
     json_integer_set(json_object_get(out, "count"), (json_int_t)stats.count);
     *result = out;
     return SUGA_OK;
 }
 
-suga_status metrics_get(suga_ctx *ctx, const suga_args_metrics_get *args, json_t **result)
+suga_status suga_handle_metrics_get(suga_ctx *ctx, const suga_args_metrics_get *args, json_t **result)
 {
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.get", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     char name[SUGA_METRICS_NAME_MAX + 1];
-    if ((st = c_string(ctx, "metrics.get", "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
+    if ((st = c_string(ctx, "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
         return st;
     suga_ctx local;
     suga_ctx_init(&local);
-    return relay(ctx, "metrics.get", suga_metrics_get(m, name, result, &local), &local);
+    return relay(ctx, suga_metrics_get(m, name, result, &local), &local);
 }
 
-suga_status metrics_summary(suga_ctx *ctx, const suga_args_metrics_summary *args, json_t **result)
+suga_status suga_handle_metrics_summary(suga_ctx *ctx, const suga_args_metrics_summary *args, json_t **result)
 {
     (void)args;
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.summary", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     suga_ctx local;
     suga_ctx_init(&local);
-    return relay(ctx, "metrics.summary", suga_metrics_summary(m, result, &local), &local);
+    return relay(ctx, suga_metrics_summary(m, result, &local), &local);
 }
 
-suga_status metrics_reset(suga_ctx *ctx, const suga_args_metrics_reset *args, json_t **result)
+suga_status suga_handle_metrics_reset(suga_ctx *ctx, const suga_args_metrics_reset *args, json_t **result)
 {
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.reset", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     char name[SUGA_METRICS_NAME_MAX + 1];
-    if (args->has_name &&
-        (st = c_string(ctx, "metrics.reset", "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
+    if (args->has_name && (st = c_string(ctx, "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
         return st;
     json_t *out = json_pack("{s:I}", "reset", (json_int_t)0);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "metrics.reset: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     suga_ctx local;
     suga_ctx_init(&local);
     uint32_t removed = 0;
     st = suga_metrics_reset(m, args->has_name ? name : NULL, &removed, &local);
     if (st != SUGA_OK) {
         json_decref(out);
-        return relay(ctx, "metrics.reset", st, &local);
+        return relay(ctx, st, &local);
     }
     json_integer_set(json_object_get(out, "reset"), (json_int_t)removed);
     *result = out;
     return SUGA_OK;
 }
 
-suga_status metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, json_t **result)
+suga_status suga_handle_metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, json_t **result)
 {
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.export", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     char ns[SUGA_METRICS_NAMESPACE_MAX + 1];
-    if ((st = c_string(ctx, "metrics.export", "the namespace", args->namespace, SUGA_METRICS_NAMESPACE_MAX, ns)) !=
-        SUGA_OK)
+    if ((st = c_string(ctx, "the namespace", args->namespace, SUGA_METRICS_NAMESPACE_MAX, ns)) != SUGA_OK)
         return st;
     int64_t now = 0;
     if (suga_util_now_ms(&now) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_INTERNAL, "metrics.export: cannot read the clock");
+        return suga_fail(ctx, SUGA_E_INTERNAL, "%s: cannot read the clock", ctx->op->name);
     suga_ctx local;
     suga_ctx_init(&local);
     json_t *emf = NULL, *plan = NULL;
@@ -160,25 +159,25 @@ suga_status metrics_export(suga_ctx *ctx, const suga_args_metrics_export *args, 
         st = suga_metrics_plan(m, &plan, &local);
     if (st != SUGA_OK) {
         json_decref(emf);
-        return relay(ctx, "metrics.export", st, &local);
+        return relay(ctx, st, &local);
     }
     /* the plan already holds emitted and not_emitted: the EMF object joins them */
     if (json_object_set_new(plan, "emf", emf ? emf : json_null()) != 0) {
         json_decref(plan);
-        return suga_fail(ctx, SUGA_E_NOMEM, "metrics.export: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     }
     *result = plan;
     return SUGA_OK;
 }
 
-suga_status metrics_status(suga_ctx *ctx, const suga_args_metrics_status *args, json_t **result)
+suga_status suga_handle_metrics_status(suga_ctx *ctx, const suga_args_metrics_status *args, json_t **result)
 {
     (void)args;
     suga_metrics *m;
-    suga_status st = registry(ctx, "metrics.status", &m);
+    suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
     suga_ctx local;
     suga_ctx_init(&local);
-    return relay(ctx, "metrics.status", suga_metrics_status(m, result, &local), &local);
+    return relay(ctx, suga_metrics_status(m, result, &local), &local);
 }

@@ -459,7 +459,7 @@ static bool check_iso8601(const unsigned char *s, size_t len, char *why, size_t 
     return true;
 }
 
-suga_status security_validate_input(suga_ctx *ctx, const suga_args_security_validate_input *args, json_t **result)
+suga_status suga_handle_security_validate_input(suga_ctx *ctx, const suga_args_security_validate_input *args, json_t **result)
 {
     static const input_check checks[] = {
         [SUGA_SECURITY_VALIDATE_INPUT_KIND_ENTITY_ID] = check_entity_id,
@@ -471,7 +471,7 @@ suga_status security_validate_input(suga_ctx *ctx, const suga_args_security_vali
         [SUGA_SECURITY_VALIDATE_INPUT_KIND_TOKEN] = check_token_chars,
     };
     if (args->kind < 0 || (size_t)args->kind >= sizeof checks / sizeof *checks)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "security.validate_input: kind %d is out of range", args->kind);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: kind %d is out of range", ctx->op->name, args->kind);
     char why[REASON_MAX] = "";
     bool valid = args->value.len > 0;
     if (!valid)
@@ -479,8 +479,7 @@ suga_status security_validate_input(suga_ctx *ctx, const suga_args_security_vali
     else
         valid = checks[args->kind]((const unsigned char *)args->value.ptr, args->value.len, why, sizeof why);
     json_t *reason_value = valid ? json_null() : json_string(why);
-    return suga_util_result(ctx, "security.validate_input",
-                            json_pack("{s:b, s:o}", "valid", valid, "reason", reason_value), result);
+    return suga_util_result(ctx, json_pack("{s:b, s:o}", "valid", valid, "reason", reason_value), result);
 }
 
 /* ---- sanitize_data ---- */
@@ -490,7 +489,7 @@ static bool is_trim_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-suga_status security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanitize_data *args, json_t **result)
+suga_status suga_handle_security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanitize_data *args, json_t **result)
 {
     static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     const unsigned char *s = (const unsigned char *)args->text.ptr;
@@ -516,7 +515,7 @@ suga_status security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanit
     }
     if (out.failed) {
         free(out.data);
-        return suga_fail(ctx, SUGA_E_NOMEM, "security.sanitize_data: out of memory");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     }
     const char *text = out.data ? out.data : "";
     size_t start = 0, end = out.len;
@@ -533,7 +532,7 @@ suga_status security_sanitize_data(suga_ctx *ctx, const suga_args_security_sanit
     json_t *built = json_pack("{s:s%, s:b, s:I, s:I, s:b}", "text", text + start, cut, "changed", changed, "removed",
                               removed, "replaced", replaced, "truncated", truncated);
     free(out.data);
-    return suga_util_result(ctx, "security.sanitize_data", built, result);
+    return suga_util_result(ctx, built, result);
 }
 
 /* ---- filter_sensitive: the runtime's masking function (suga_mask.h), in its data mode ---- */
@@ -544,18 +543,17 @@ static bool is_b64token_char(unsigned char c)
     return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 
-suga_status security_filter_sensitive(suga_ctx *ctx, const suga_args_security_filter_sensitive *args,
+suga_status suga_handle_security_filter_sensitive(suga_ctx *ctx, const suga_args_security_filter_sensitive *args,
                                       json_t **result)
 {
     json_t *data = NULL;
     size_t masked = 0;
     suga_status st = suga_mask_json(args->data, SUGA_MASK_DATA, &data, &masked);
     if (st == SUGA_E_LIMIT)
-        return suga_fail(ctx, st, "security.filter_sensitive: data nests deeper than 2048 levels");
+        return suga_fail(ctx, st, "%s: data nests deeper than 2048 levels", ctx->op->name);
     if (st != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_NOMEM, "security.filter_sensitive: out of memory");
-    return suga_util_result(ctx, "security.filter_sensitive",
-                            json_pack("{s:o, s:I}", "data", data, "masked", (json_int_t)masked), result);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
+    return suga_util_result(ctx, json_pack("{s:o, s:I}", "data", data, "masked", (json_int_t)masked), result);
 }
 
 /* ---- encodings ---- */
@@ -670,14 +668,14 @@ _Static_assert((int)SUGA_SECURITY_HMAC_SHA256_ENCODING_HEX == (int)SUGA_SECURITY
 
 /* libcrypto's reason for the last failure (its queue is cleared so it does not leak into a
  * later call's report). */
-static suga_status crypto_failed(suga_ctx *ctx, const char *op)
+static suga_status crypto_failed(suga_ctx *ctx)
 {
     char why[256] = "no reason given";
     unsigned long code = ERR_get_error();
     if (code)
         ERR_error_string_n(code, why, sizeof why);
     ERR_clear_error();
-    return suga_fail(ctx, SUGA_E_INTERNAL, "%s: libcrypto failed: %s", op, why);
+    return suga_fail(ctx, SUGA_E_INTERNAL, "%s: libcrypto failed: %s", ctx->op->name, why);
 }
 
 /* ---- check_token ---- */
@@ -816,7 +814,7 @@ static void check_jwt(const unsigned char *s, size_t len, bool home_assistant, t
     json_decref(payload);
 }
 
-suga_status security_check_token(suga_ctx *ctx, const suga_args_security_check_token *args, json_t **result)
+suga_status suga_handle_security_check_token(suga_ctx *ctx, const suga_args_security_check_token *args, json_t **result)
 {
     const unsigned char *s = (const unsigned char *)args->token.ptr;
     size_t len = s ? args->token.len : 0;
@@ -840,7 +838,7 @@ suga_status security_check_token(suga_ctx *ctx, const suga_args_security_check_t
             out = NULL;
         }
     }
-    return suga_util_result(ctx, "security.check_token", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
 /* ---- constant_time_equals, hmac_sha256, sha256 ---- */
@@ -849,7 +847,7 @@ suga_status security_check_token(suga_ctx *ctx, const suga_args_security_check_t
  * With different lengths there is nothing to compare, but returning at once would make the
  * answer faster for a wrong length than for a wrong content: comparing a with itself spends the
  * time a comparison of a would take. The length difference itself is not hidden. */
-suga_status security_constant_time_equals(suga_ctx *ctx, const suga_args_security_constant_time_equals *args,
+suga_status suga_handle_security_constant_time_equals(suga_ctx *ctx, const suga_args_security_constant_time_equals *args,
                                           json_t **result)
 {
     (void)ctx;
@@ -869,9 +867,9 @@ suga_status security_constant_time_equals(suga_ctx *ctx, const suga_args_securit
 
 #define HMAC_KEY_MAX 4096 /* the key's max_len; decoding only ever shrinks it */
 
-suga_status security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sha256 *args, json_t **result)
+suga_status suga_handle_security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sha256 *args, json_t **result)
 {
-    static const char op[] = "security.hmac_sha256";
+    const char *op = ctx->op->name;
     unsigned char key[HMAC_KEY_MAX + 3];
     const unsigned char *k = (const unsigned char *)(args->key.ptr ? args->key.ptr : "");
     size_t key_len = args->key.ptr ? args->key.len : 0;
@@ -897,23 +895,23 @@ suga_status security_hmac_sha256(suga_ctx *ctx, const suga_args_security_hmac_sh
     unsigned char *ok = HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)message, message_len, md, &md_len);
     OPENSSL_cleanse(key, sizeof key);
     if (!ok)
-        return crypto_failed(ctx, op);
+        return crypto_failed(ctx);
     char text[DIGEST_TEXT_MAX];
     encode_digest(md, md_len, args->encoding, text);
-    return suga_util_result(ctx, op, json_string(text), result);
+    return suga_util_result(ctx, json_string(text), result);
 }
 
-suga_status security_sha256(suga_ctx *ctx, const suga_args_security_sha256 *args, json_t **result)
+suga_status suga_handle_security_sha256(suga_ctx *ctx, const suga_args_security_sha256 *args, json_t **result)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     const char *data = args->data.ptr ? args->data.ptr : "";
     size_t data_len = args->data.ptr ? args->data.len : 0;
     if (!EVP_Digest(data, data_len, md, &md_len, EVP_sha256(), NULL))
-        return crypto_failed(ctx, "security.sha256");
+        return crypto_failed(ctx);
     char text[DIGEST_TEXT_MAX];
     encode_digest(md, md_len, args->encoding, text);
-    return suga_util_result(ctx, "security.sha256", json_string(text), result);
+    return suga_util_result(ctx, json_string(text), result);
 }
 
 /* ---- validate_request ---- */
@@ -1140,12 +1138,12 @@ static const char *check_request(problems *p, json_t *request)
     return op ? "op" : "fusion";
 }
 
-suga_status security_validate_request(suga_ctx *ctx, const suga_args_security_validate_request *args,
+suga_status suga_handle_security_validate_request(suga_ctx *ctx, const suga_args_security_validate_request *args,
                                       json_t **result)
 {
     problems p = {.list = json_array()};
     if (!p.list)
-        return suga_fail(ctx, SUGA_E_NOMEM, "security.validate_request: out of memory");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     const char *kind = check_request(&p, args->request);
     if (p.total > PROBLEMS_LISTED) {
         char more[64];
@@ -1154,10 +1152,9 @@ suga_status security_validate_request(suga_ctx *ctx, const suga_args_security_va
     }
     if (p.failed) {
         json_decref(p.list);
-        return suga_fail(ctx, SUGA_E_NOMEM, "security.validate_request: out of memory");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory", ctx->op->name);
     }
     json_t *kind_value = kind ? json_string(kind) : json_null();
-    return suga_util_result(ctx, "security.validate_request",
-                            json_pack("{s:b, s:o, s:o}", "valid", p.total == 0, "kind", kind_value, "problems", p.list),
-                            result);
+    return suga_util_result(
+        ctx, json_pack("{s:b, s:o, s:o}", "valid", p.total == 0, "kind", kind_value, "problems", p.list), result);
 }

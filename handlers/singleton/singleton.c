@@ -203,7 +203,7 @@ static suga_status create_json(suga_ctx *ctx, const char *name, json_t *init, js
     size_t bytes = 0;
     if (value && suga_util_json_size(value, &bytes) != SUGA_OK) {
         json_decref(value);
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "singleton.get: init for '%s' cannot be encoded as JSON", name);
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: init for '%s' cannot be encoded as JSON", ctx->op->name, name);
     }
     instance it = {
         .name = strdup(name),
@@ -218,7 +218,7 @@ static suga_status create_json(suga_ctx *ctx, const char *name, json_t *init, js
         json_decref(out);
         json_decref(value);
         free(it.name);
-        return suga_fail(ctx, SUGA_E_NOMEM, "singleton.get: out of memory creating '%s'", name);
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory creating '%s'", ctx->op->name, name);
     }
     *result = out;
     return SUGA_OK;
@@ -226,36 +226,36 @@ static suga_status create_json(suga_ctx *ctx, const char *name, json_t *init, js
 
 /* The value in the result is the instance's own (one more reference, no copy): treat it as
  * read-only, as with cache.get. */
-suga_status singleton_get(suga_ctx *ctx, const suga_args_singleton_get *args, json_t **result)
+suga_status suga_handle_singleton_get(suga_ctx *ctx, const suga_args_singleton_get *args, json_t **result)
 {
     const char *name = args->name.ptr;
     size_t pos;
     instance *it = find(name, &pos);
     if (it) {
         it->uses++;
-        return suga_util_result(ctx, "singleton.get", describe_get(it, false), result);
+        return suga_util_result(ctx, describe_get(it, false), result);
     }
     if (being_created(name))
-        return suga_fail(ctx, SUGA_E_STATE, "singleton.get: instance '%s' is still being created", name);
+        return suga_fail(ctx, SUGA_E_STATE, "%s: instance '%s' is still being created", ctx->op->name, name);
     if (!args->has_init)
-        return suga_fail(ctx, SUGA_E_NOT_FOUND, "singleton.get: no instance '%s' and no 'init' to create it", name);
+        return suga_fail(ctx, SUGA_E_NOT_FOUND, "%s: no instance '%s' and no 'init' to create it", ctx->op->name, name);
     return create_json(ctx, name, args->init, result);
 }
 
-suga_status singleton_drop(suga_ctx *ctx, const suga_args_singleton_drop *args, json_t **result)
+suga_status suga_handle_singleton_drop(suga_ctx *ctx, const suga_args_singleton_drop *args, json_t **result)
 {
     size_t pos;
     bool found = find(args->name.ptr, &pos) != NULL;
     json_t *out = json_pack("{s:b}", "dropped", found);
     if (!out)
-        return suga_fail(ctx, SUGA_E_NOMEM, "singleton.drop: out of memory building the result");
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     if (found)
         drop_at(pos);
     *result = out;
     return SUGA_OK;
 }
 
-suga_status singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, json_t **result)
+suga_status suga_handle_singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, json_t **result)
 {
     (void)args;
     json_t *out = json_array();
@@ -269,10 +269,10 @@ suga_status singleton_list(suga_ctx *ctx, const suga_args_singleton_list *args, 
             out = NULL;
         }
     }
-    return suga_util_result(ctx, "singleton.list", out, result);
+    return suga_util_result(ctx, out, result);
 }
 
-suga_status singleton_stats(suga_ctx *ctx, const suga_args_singleton_stats *args, json_t **result)
+suga_status suga_handle_singleton_stats(suga_ctx *ctx, const suga_args_singleton_stats *args, json_t **result)
 {
     (void)args;
     size_t json_count = 0, bytes = 0;
@@ -282,5 +282,5 @@ suga_status singleton_stats(suga_ctx *ctx, const suga_args_singleton_stats *args
     }
     json_t *out = json_pack("{s:I, s:I, s:I, s:I}", "count", (json_int_t)registry.count, "json", (json_int_t)json_count,
                             "native", (json_int_t)(registry.count - json_count), "bytes", (json_int_t)bytes);
-    return suga_util_result(ctx, "singleton.stats", out, result);
+    return suga_util_result(ctx, out, result);
 }

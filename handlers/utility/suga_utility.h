@@ -48,8 +48,9 @@ suga_status suga_util_json_size(const json_t *v, size_t *out);
 suga_status suga_util_quote(const char *text, size_t len, size_t max, char *out, size_t size);
 
 /* Hand a freshly built result to the caller: *result = built when it is non-NULL, else an
- * out-of-memory failure "<op>: out of memory building the result" (jansson constructors and
- * json_pack return NULL when an allocation fails). */
-suga_status suga_util_result(suga_ctx *ctx, const char *op, json_t *built, json_t **result);
+ * out-of-memory failure "<op>: out of memory building the result", <op> being the operation the
+ * handler serves (ctx->op) (jansson constructors and json_pack return NULL when an allocation
+ * fails). */
+suga_status suga_util_result(suga_ctx *ctx, json_t *built, json_t **result);
 
 #endif

@@ -218,10 +218,12 @@ static suga_status quote_masked(const char *text, size_t len, size_t max, char *
     return SUGA_OK;
 }
 
-suga_status suga_util_result(suga_ctx *ctx, const char *op, json_t *built, json_t **result)
+suga_status suga_util_result(suga_ctx *ctx, json_t *built, json_t **result)
 {
-    if (!built)
-        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", op);
+    if (!built && ctx && ctx->op)
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
+    if (!built) /* not called by a handler: there is no operation to name */
+        return suga_fail(ctx, SUGA_E_NOMEM, "out of memory building the result");
     *result = built;
     return SUGA_OK;
 }

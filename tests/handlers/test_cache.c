@@ -150,6 +150,43 @@ Test(cache, fast_path_and_typed_calls)
     cr_assert_null(get("fast"));
 }
 
+/* suga_call_op_json: the JSON path by generated id, as modules call each other. */
+Test(cache, call_by_id_with_json_arguments)
+{
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    json_t *args = json_pack("{s:s, s:i}", "key", "by-id", "value", 7), *r = NULL;
+    uint64_t sets = suga_main_table.stats[SUGA_OP_CACHE_SET].calls;
+    cr_assert_eq(suga_call_op_json(&ctx, SUGA_OP_CACHE_SET, args, &r), SUGA_OK, "%s", ctx.error);
+    assert_json(r, "{\"stored\": true, \"ttl\": 300, \"evicted\": 0}");
+    cr_expect_eq(suga_main_table.stats[SUGA_OP_CACHE_SET].calls, sets + 1, "cache.set ran, with its default ttl");
+    assert_json(get("by-id"), "7");
+    json_decref(args);
+
+    /* bad arguments: refused before the handler, with the message a call by name gets */
+    args = json_pack("{s:s, s:i, s:i}", "key", "k", "value", 1, "ttl", -1);
+    cr_assert_eq(suga_call_op_json(&ctx, SUGA_OP_CACHE_SET, args, &r), SUGA_E_INVALID_ARG);
+    cr_expect_null(r);
+    char by_id[SUGA_ERROR_MAX];
+    snprintf(by_id, sizeof by_id, "%s", ctx.error);
+    suga_ctx by_name;
+    call_fails(&by_name, "cache.set", "{\"key\": \"k\", \"value\": 1, \"ttl\": -1}", SUGA_E_INVALID_ARG);
+    cr_expect_str_eq(by_id, by_name.error);
+    cr_expect_str_eq(by_id, "cache.set: arg 'ttl' must be an integer in [0, 86400], got -1");
+    json_decref(args);
+
+    /* an id that is no operation of this table */
+    r = json_true();
+    cr_expect_eq(suga_call_op_json(&ctx, SUGA_OP__COUNT, NULL, &r), SUGA_E_NOT_FOUND);
+    cr_expect_null(r, "the result is cleared");
+    char want[96];
+    snprintf(want, sizeof want, "no operation with id %u (this table has %u)", (unsigned)SUGA_OP__COUNT,
+             (unsigned)SUGA_OP__COUNT);
+    cr_expect_str_eq(ctx.error, want);
+    cr_expect_eq(suga_call_op_json(NULL, SUGA_OP_CACHE_GET, NULL, &r), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_call_op_json(&ctx, SUGA_OP_CACHE_GET, NULL, NULL), SUGA_E_INVALID_ARG);
+}
+
 Test(cache, replace_updates_value_and_size)
 {
     set_quiet("k", "\"aa\"", 0);

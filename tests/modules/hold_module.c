@@ -1,5 +1,6 @@
 /* lazy_now.hold: while it runs, its own module must not be unloaded, neither directly nor by
- * the end-of-invocation policies. It reports what the engine answered. */
+ * the end-of-invocation policies. It reports what the engine answered, and which operation the
+ * dispatcher said it serves (ctx->op, set on the lazy-module path too). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,12 +9,12 @@
 suga_status lazy_now_hold(suga_ctx *ctx, const suga_args_lazy_now_hold *args, json_t **result)
 {
     (void)args;
-    const suga_op *self;
-    if (suga_table_lookup(&mod_main_table, "lazy_now.hold", 13, &self) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_INTERNAL, "lazy_now.hold: cannot find itself");
+    const suga_op *self = ctx->op;
+    if (!self)
+        return suga_fail(ctx, SUGA_E_INTERNAL, "lazy_now.hold: the dispatcher did not say which operation it serves");
     suga_status unload = suga_module_unload(&mod_main_table, self->module);
     suga_status end = suga_table_end_invocation(&mod_main_table);
-    *result = json_pack("{s:s, s:s, s:b}", "unload", suga_status_name(unload), "end_invocation",
-                        suga_status_name(end), "still_bound", *self->lazy_handler != NULL);
+    *result = json_pack("{s:s, s:s, s:s, s:b}", "op", self->name, "unload", suga_status_name(unload),
+                        "end_invocation", suga_status_name(end), "still_bound", *self->lazy_handler != NULL);
     return *result ? SUGA_OK : SUGA_E_NOMEM;
 }

@@ -189,6 +189,7 @@ Test(modules, never_unloaded_while_in_flight)
     suga_ctx ctx;
     json_t *r = NULL;
     cr_assert_eq(call(&ctx, "lazy_now.hold", NULL, &r), SUGA_OK, "%s", ctx.error);
+    cr_expect_str_eq(json_string_value(json_object_get(r, "op")), "lazy_now.hold");
     cr_expect_str_eq(json_string_value(json_object_get(r, "unload")), "bad_state", "refused while running");
     cr_expect(json_is_true(json_object_get(r, "still_bound")));
     json_decref(r);

@@ -8,10 +8,13 @@
 
 static suga_args_sample_echo last_echo;
 static int echo_calls;
+static const suga_op *echo_op;         /* ctx->op as sample.echo saw it */
+static bool ping_calls_echo;           /* sample.ping calls sample.echo by id first */
+static const suga_op *ping_op_after;   /* ctx->op as sample.ping saw it after that call */
 
 suga_status sample_echo(suga_ctx *ctx, const suga_args_sample_echo *args, json_t **result)
 {
-    (void)ctx;
+    echo_op = ctx->op;
     last_echo = *args;
     echo_calls++;
     *result = json_pack("{s:s%, s:I}", "text", args->text.ptr, args->text.len, "count", (json_int_t)args->count);
@@ -20,8 +23,16 @@ suga_status sample_echo(suga_ctx *ctx, const suga_args_sample_echo *args, json_t
 
 suga_status sample_ping(suga_ctx *ctx, const suga_args_sample_ping *args, json_t **result)
 {
-    (void)ctx;
     (void)args;
+    if (ping_calls_echo) {
+        suga_args_sample_echo echo = {.text = {"inner", 5}};
+        json_t *inner = NULL;
+        suga_status st = suga_table_call_id(&golden_main_table, ctx, SUGA_OP_SAMPLE_ECHO, &echo, &inner);
+        json_decref(inner);
+        if (st != SUGA_OK)
+            return st;
+        ping_op_after = ctx->op;
+    }
     *result = json_string("pong");
     return SUGA_OK;
 }
@@ -30,7 +41,8 @@ suga_status sample_cached(suga_ctx *ctx, const suga_args_sample_cached *args, js
 {
     /* fails after producing a partial result: the dispatcher must drop it */
     *result = json_string("partial");
-    return suga_fail(ctx, SUGA_E_HANDLER, "sample.cached: upstream refused key '%.*s'", (int)args->key.len, args->key.ptr);
+    return suga_fail(ctx, SUGA_E_HANDLER, "%s: upstream refused key '%.*s'", ctx->op->name, (int)args->key.len,
+                     args->key.ptr);
 }
 
 /* Calls sample.echo (or another op) with JSON text; returns the status, error in *ctx. */
@@ -244,6 +256,39 @@ Test(dispatch, call_by_id_and_fast_path)
     json_decref(result);
     cr_expect_eq(suga_table_call_id(&golden_main_table, &ctx, SUGA_OP__COUNT, &args, &result), SUGA_E_NOT_FOUND);
     cr_expect_str_eq(ctx.error, "no operation with id 5 (this table has 5)");
+}
+
+Test(dispatch, handlers_are_told_their_operation)
+{
+    const suga_op *echo = &golden_main_table.ops[SUGA_OP_SAMPLE_ECHO];
+    suga_ctx ctx;
+    echo_op = NULL;
+    cr_assert_eq(call(&ctx, "sample.echo", "{\"text\": \"a\"}"), SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(echo_op, echo, "by name");
+    cr_expect_null(ctx.op, "no operation once the handler returned");
+
+    suga_args_sample_echo args = {.text = {"typed", 5}};
+    json_t *result = NULL;
+    echo_op = NULL;
+    cr_assert_eq(suga_table_call_id(&golden_main_table, &ctx, SUGA_OP_SAMPLE_ECHO, &args, &result), SUGA_OK);
+    json_decref(result);
+    cr_expect_eq(echo_op, echo, "by id");
+    cr_expect_null(ctx.op);
+    echo_op = NULL;
+    cr_assert_eq(suga_fast_sample_echo(&ctx, &args, &result), SUGA_OK);
+    json_decref(result);
+    cr_expect_eq(echo_op, echo, "fast path");
+    cr_expect_null(ctx.op);
+
+    /* a handler calling another operation has its own back when that returns */
+    ping_calls_echo = true;
+    echo_op = ping_op_after = NULL;
+    suga_status st = call(&ctx, "sample.ping", NULL);
+    ping_calls_echo = false;
+    cr_assert_eq(st, SUGA_OK, "%s", ctx.error);
+    cr_expect_eq(echo_op, echo, "the inner call");
+    cr_expect_eq(ping_op_after, &golden_main_table.ops[SUGA_OP_SAMPLE_PING], "restored after the inner call");
+    cr_expect_null(ctx.op);
 }
 
 Test(table, descriptors_carry_the_spec)

@@ -62,7 +62,7 @@ Test(inspect, show_one_operation)
 {
     proc_result r = INSPECT("show", "cache.set");
     cr_expect_eq(r.status, 0);
-    cr_expect(strstr(r.out, "handler     cache_set"), "%s", r.out);
+    cr_expect(strstr(r.out, "handler     suga_handle_cache_set"), "%s", r.out);
     cr_expect(strstr(r.out, "ttl              int     optional, default 300, min 0, max 86400"), "%s", r.out);
     proc_free(&r);
     r = INSPECT("--json", "show", "cache.set");

@@ -83,11 +83,16 @@ typedef struct suga_args_sample_ping {
 } suga_args_sample_ping;
 suga_status sample_ping(suga_ctx *ctx, const suga_args_sample_ping *args, json_t **result);
 
-/* Fast-path wrappers (fast_path: true): a direct call to the handler, no lookup. */
+/* Fast-path wrappers (fast_path: true): a direct call to the handler, no lookup; ctx->op is
+ * set around it as the dispatcher sets it, since the handler names itself by it. */
 static inline suga_status suga_fast_sample_echo(suga_ctx *ctx, const suga_args_sample_echo *args, json_t **result)
 {
     *result = NULL;
-    return sample_echo(ctx, args, result);
+    const suga_op *caller_op = ctx->op;
+    ctx->op = &golden_main_table.ops[SUGA_OP_SAMPLE_ECHO];
+    suga_status status = sample_echo(ctx, args, result);
+    ctx->op = caller_op;
+    return status;
 }
 
 #endif
