@@ -60,9 +60,11 @@ suga_status suga_handle_metrics_record(suga_ctx *ctx, const suga_args_metrics_re
     suga_status st = registry(ctx, &m);
     if (st != SUGA_OK)
         return st;
-    if (args->unit < 0 || args->unit >= SUGA_METRICS_UNIT_COUNT) /* typed callers are trusted, not blindly */
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unit %d is not one of the %d units", ctx->op->name, args->unit,
-                         SUGA_METRICS_UNIT_COUNT);
+    /* typed callers are trusted, not blindly; one unsigned compare whatever the enum's
+     * underlying type (gcc makes it unsigned: a "< 0" test would be dead code) */
+    if ((unsigned)args->unit >= SUGA_METRICS_UNIT_COUNT)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: unit %d is not one of the %d units", ctx->op->name,
+                         (int)args->unit, SUGA_METRICS_UNIT_COUNT);
     char name[SUGA_METRICS_NAME_MAX + 1];
     if ((st = c_string(ctx, "the metric name", args->name, SUGA_METRICS_NAME_MAX, name)) != SUGA_OK)
         return st;

@@ -470,8 +470,8 @@ suga_status suga_handle_security_validate_input(suga_ctx *ctx, const suga_args_s
         [SUGA_SECURITY_VALIDATE_INPUT_KIND_ISO8601] = check_iso8601,
         [SUGA_SECURITY_VALIDATE_INPUT_KIND_TOKEN] = check_token_chars,
     };
-    if (args->kind < 0 || (size_t)args->kind >= sizeof checks / sizeof *checks)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: kind %d is out of range", ctx->op->name, args->kind);
+    if ((unsigned)args->kind >= sizeof checks / sizeof *checks) /* one compare, whatever the enum's signedness */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: kind %d is out of range", ctx->op->name, (int)args->kind);
     char why[REASON_MAX] = "";
     bool valid = args->value.len > 0;
     if (!valid)
