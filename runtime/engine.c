@@ -26,26 +26,6 @@ suga_engine *suga_engine_current(void)
     return current_engine;
 }
 
-int suga_status_http(suga_status status)
-{
-    switch (status) {
-    case SUGA_OK:
-        return 200;
-    case SUGA_E_INVALID_ARG:
-        return 400;
-    case SUGA_E_NOT_FOUND:
-        return 404;
-    case SUGA_E_LIMIT:
-        return 413;
-    case SUGA_E_BUDGET:
-        return SUGA_GUARD_HTTP_STATUS;
-    case SUGA_E_UNAVAILABLE:
-        return 503;
-    default:
-        return 500;
-    }
-}
-
 /* ---- init ---- */
 
 static suga_status read_memory_mb(const suga_engine_config *config, uint32_t *out, suga_ctx *ctx)

@@ -25,23 +25,33 @@
 extern "C" {
 #endif
 
+/* The statuses, and what each becomes outside the process (HTTP code, Lambda errorType, Alexa
+ * ErrorResponse type), are rows of suga_status.def. */
 typedef enum suga_status {
-    SUGA_OK = 0,
-    SUGA_E_NOT_FOUND,   /* unknown operation, or a named thing that does not exist */
-    SUGA_E_INVALID_ARG, /* arguments rejected before the handler ran */
-    SUGA_E_HANDLER,     /* the handler ran and failed */
-    SUGA_E_NOMEM,       /* an allocation failed */
-    SUGA_E_STATE,       /* the operation is not allowed in the current state */
-    SUGA_E_LIMIT,       /* a size or count limit was hit */
-    SUGA_E_IO,          /* reading or writing outside the process failed */
-    SUGA_E_INTERNAL,    /* a table is inconsistent: a suga bug, never bad input */
-    SUGA_E_BUDGET,      /* refused by the free-tier guard (HTTP 429 in spirit) */
-    SUGA_E_UNAVAILABLE, /* a dependency is down: module failed to load, breaker open */
+#define SUGA_STATUS(id, name, http, lambda_error_type, alexa_error_type) id,
+#include "suga_status.def"
     SUGA_STATUS__COUNT
 } suga_status;
 
-/* Stable lower-case name of a status ("invalid_arg"), for logs and JSON error bodies. */
+/* Stable lower-case name of a status ("invalid_arg"), for logs and JSON error bodies;
+ * "unknown_status" for a value that is not a status. */
 const char *suga_status_name(suga_status status);
+
+/* name → status, the inverse of suga_status_name: SUGA_E_NOT_FOUND (and *out untouched) for a
+ * name that is no status's. */
+suga_status suga_status_from_name(const char *name, suga_status *out);
+
+/* The HTTP status an HTTP-shaped caller should answer for a status (Function URLs, API Gateway):
+ * 200, 400 invalid_arg, 404 not_found, 413 limit, 429 budget, 503 unavailable, 500 otherwise. */
+int suga_status_http(suga_status status);
+
+/* The errorType of a Lambda function error for a failure ("InvalidArgument", "NotFound",
+ * "BudgetExhausted" ...); "InternalError" for SUGA_OK and for a value that is not a status. */
+const char *suga_status_lambda_error_type(suga_status status);
+
+/* The type of an Alexa ErrorResponse for a failure (RATE_LIMIT_EXCEEDED, ENDPOINT_UNREACHABLE,
+ * INVALID_DIRECTIVE); "INTERNAL_ERROR" for every other status, SUGA_OK and non-statuses. */
+const char *suga_status_alexa_error_type(suga_status status);
 
 /* A borrowed, length-delimited string (decoded string arguments point into the JSON input and
  * are valid for the duration of the call). `ptr` is NUL-terminated when it comes from JSON. */

@@ -113,10 +113,6 @@ suga_engine *suga_engine_current(void);
  * "guard": suga_guard_status, "init": {...}}. */
 suga_status suga_engine_describe(const suga_engine *e, json_t **out);
 
-/* The HTTP status an HTTP-shaped caller should answer for a status (Function URLs, API Gateway):
- * 200, 400 invalid_arg, 404 not_found, 413 limit, 429 budget, 503 unavailable, 500 otherwise. */
-int suga_status_http(suga_status status);
-
 #ifdef __cplusplus
 }
 #endif
