@@ -39,7 +39,7 @@
 #include "events.h"
 #include "logging/suga_logging.h"
 #include "runtime_api.h"
-#include "suga_internal.h"
+#include "suga_clock.h"
 
 static const char USAGE[] =
     "usage: bootstrap\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "logging/suga_logging.h"
+#include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_fusion.h"
 #include "suga_internal.h"
@@ -99,13 +100,12 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
     suga_engine fresh = {
         .table = table,
         .metrics_out = config && config->metrics_out ? config->metrics_out : stdout,
-        .wall_clock_ms = config && config->wall_clock_ms ? config->wall_clock_ms : suga_clock_wall_ms,
     };
     uint32_t memory_mb = 0;
     suga_status st = read_memory_mb(config, &memory_mb, ctx);
     if (st != SUGA_OK)
         return st;
-    int64_t now = fresh.wall_clock_ms();
+    int64_t now = suga_clock_wall_ms();
     fresh.init.started_ms = now;
     if ((st = suga_guard_init(&fresh.guard, table->limits, memory_mb, now, ctx)) != SUGA_OK)
         return st;
@@ -321,7 +321,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     request_plan plan = {.name = "(malformed request)", .essential = true};
     suga_status st = plan_request(e->table, ctx, request, &plan);
     if (st == SUGA_OK) {
-        int64_t now = e->wall_clock_ms();
+        int64_t now = suga_clock_wall_ms();
         suga_guard_verdict verdict;
         st = suga_guard_admit(&e->guard, now, plan.essential, &verdict, ctx);
         if (verdict.changed)
@@ -370,7 +370,7 @@ suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ct
 {
     if (!e || !e->table)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_engine_end_invocation: an initialised engine is required");
-    int64_t now = e->wall_clock_ms();
+    int64_t now = suga_clock_wall_ms();
     suga_status st = SUGA_OK;
     if (!e->init_recorded) { /* a custom runtime's Init phase is billed too */
         e->init_recorded = true;
@@ -401,7 +401,7 @@ suga_status suga_engine_shutdown(suga_engine *e, suga_ctx *ctx)
     if (e->guard_path[0])
         st = suga_guard_save(&e->guard, e->guard_path, ctx);
     record_counts(e);
-    suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), e->wall_clock_ms(),
+    suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), suga_clock_wall_ms(),
                                                       e->metrics_namespace, e->metrics_out, ctx);
     if (current_engine == e)
         current_engine = NULL;
@@ -413,7 +413,7 @@ suga_status suga_engine_describe(const suga_engine *e, json_t **out)
     if (!e || !e->table || !out)
         return SUGA_E_INVALID_ARG;
     json_t *guard = NULL;
-    suga_status st = suga_guard_status(&e->guard, e->wall_clock_ms(), &guard, NULL);
+    suga_status st = suga_guard_status(&e->guard, suga_clock_wall_ms(), &guard, NULL);
     if (st != SUGA_OK)
         return st;
     *out = json_pack("{s:I, s:I, s:I, s:I, s:o, s:{s:I, s:f, s:b, s:s, s:s}}", "requests", (json_int_t)e->requests,

@@ -403,9 +403,6 @@ suga_status suga_module_leave(const suga_table *table, const suga_op *op);
 suga_status suga_table_end_invocation(const suga_table *table);
 suga_status suga_end_invocation(void);
 
-/* Replace the monotonic clock used for idle times (tests); NULL restores it. */
-suga_status suga_modules_set_clock(int64_t (*clock_ms)(void));
-
 /* Unload one lazy module now: SUGA_E_STATE when a call of it is in flight or a loaded module
  * depends on it (spec: depends_on; loading a module loads its lazy dependencies first). */
 suga_status suga_module_unload(const suga_table *table, uint32_t module);
@@ -420,8 +417,6 @@ suga_status suga_describe_modules_live(const suga_table *table, json_t **out);
 /* Internal: bad arguments or an id out of range (sets the message, returns the status). */
 suga_status suga_call_id_refused(const suga_table *table, suga_ctx *ctx, uint32_t id, const void *args,
                                  json_t **result);
-/* Clear the cached results of the operations `writer` invalidates (spec: invalidates). */
-suga_status suga_result_cache_invalidate(const suga_table *table, const suga_op *writer);
 /* Internal: the call path of operations marked out_of_line: a lazy module (load, call, unload
  * policy), the deadline clipped by timeout_ms while the handler runs, and invalidation of
  * cached results after a success. */

@@ -3,15 +3,7 @@
 #define SUGA_INTERNAL_H
 
 #include "suga.h"
-
-/* The two clocks the request path reads (status.c): the wall clock in ms since the epoch (the
- * guard's month, Lambda deadlines), and a monotonic clock in fractional ms for durations. */
-int64_t suga_clock_wall_ms(void);
-double suga_clock_elapsed_ms(void);
-
-/* The runtime's monotonic clock in ms (module idle times, result-cache TTLs); tests replace it
- * with suga_modules_set_clock. */
-int64_t suga_runtime_now_ms(void);
+#include "suga_result_cache.h"
 
 /* The deadline a call of `op` runs under (dispatch.c): deadline_ms (wall-clock ms, 0 = none)
  * clipped to now_ms + op->timeout_ms when the operation declares timeout_ms (spec), else
@@ -26,12 +18,6 @@ suga_status suga_result_cache_lookup(const suga_table *table, const suga_op *op,
                                      json_t **result);
 suga_status suga_result_cache_store(const suga_table *table, const suga_op *op, const char *key, size_t len,
                                     const json_t *value);
-
-/* Seed or clear one entry of an operation's result cache from outside a call of it, e.g. a
- * listing that also returns each item (homeassistant.list_states warms get_state) or a write that
- * knows exactly which items it changed. `args` are the arguments a call would be keyed by. */
-suga_status suga_result_cache_put(const suga_table *table, const suga_op *op, json_t *args, const json_t *value);
-suga_status suga_result_cache_forget(const suga_table *table, const suga_op *op, json_t *args);
 
 /* Process-wide count of result-cache hits (any table), so a request can tell how many of its
  * operations were answered from the cache. */

@@ -2,31 +2,20 @@
  *
  * The store does the data structure (hash table, LRU list, expiry heap, bounds, counters); this
  * file adds what is particular to the interface: bounds read from the configuration on first
- * use, the clock (replaceable for tests), the JSON results and the messages.
+ * use, the JSON results and the messages; time is the runtime's monotonic clock (suga_clock.h).
  *
  * Each operation builds its result object before it asks the store to change anything, so an
  * allocation failure leaves the cache as it was; counts learnt afterwards are written into
  * members that already exist (json_integer_set, or replacing a member's value, allocate nothing).
  */
-#include <time.h>
-
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
+#include "suga_clock.h"
 #include "suga_ops.h"
 #include "suga_store.h"
 #include "utility/suga_utility.h"
 
-static suga_store *cache_store;      /* NULL until first use, and again after suga_cache_reset */
-static int64_t (*cache_clock)(void); /* NULL = CLOCK_MONOTONIC; survives suga_cache_reset */
-
-static int64_t now_ms(void)
-{
-    if (cache_clock)
-        return cache_clock();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC on Linux */
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static suga_store *cache_store; /* NULL until first use, and again after suga_cache_reset */
 
 /* The store refused a request the handler believed valid (e.g. a typed caller's NULL key pointer
  * with a non-zero length: suga.h trusts typed argument structs). */
@@ -88,7 +77,7 @@ suga_status cache_get(suga_ctx *ctx, const suga_args_cache_get *args, json_t **r
     if (st != SUGA_OK)
         return st;
     json_t *value = NULL;
-    st = suga_store_get(s, args->key.ptr, args->key.len, now_ms(), &value);
+    st = suga_store_get(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &value);
     if (st == SUGA_E_NOT_FOUND)
         return SUGA_OK; /* *result stays NULL: JSON null */
     if (st != SUGA_OK)
@@ -104,7 +93,7 @@ suga_status cache_exists(suga_ctx *ctx, const suga_args_cache_exists *args, json
     if (st != SUGA_OK)
         return st;
     bool live = false;
-    st = suga_store_peek(s, args->key.ptr, args->key.len, now_ms(), &live);
+    st = suga_store_peek(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &live);
     if (st != SUGA_OK)
         return store_failed(ctx, "cache.exists", st);
     *result = json_boolean(live);
@@ -146,7 +135,8 @@ suga_status cache_set(suga_ctx *ctx, const suga_args_cache_set *args, json_t **r
         return suga_fail(ctx, SUGA_E_NOMEM, "cache.set: out of memory building the result");
     size_t evicted = 0;
     /* a typed caller may pass a NULL value: the store keeps JSON null for it */
-    st = suga_store_put(s, args->key.ptr, args->key.len, args->value, ttl_seconds(args->ttl), now_ms(), &evicted);
+    st = suga_store_put(s, args->key.ptr, args->key.len, args->value, ttl_seconds(args->ttl), suga_clock_monotonic_ms(),
+                        &evicted);
     if (st != SUGA_OK) {
         json_decref(out);
         return set_refused(ctx, s, args, st);
@@ -166,7 +156,7 @@ suga_status cache_delete(suga_ctx *ctx, const suga_args_cache_delete *args, json
     if (!out)
         return suga_fail(ctx, SUGA_E_NOMEM, "cache.delete: out of memory building the result");
     bool deleted = false;
-    st = suga_store_delete(s, args->key.ptr, args->key.len, now_ms(), &deleted);
+    st = suga_store_delete(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &deleted);
     if (deleted) /* replaces the value of an existing member: allocates nothing, cannot fail */
         json_object_set_new(out, "deleted", json_true());
     return deliver(ctx, "cache.delete", st, out, result);
@@ -197,7 +187,7 @@ suga_status cache_stats(suga_ctx *ctx, const suga_args_cache_stats *args, json_t
     if (st != SUGA_OK)
         return st;
     suga_store_stats c;
-    st = suga_store_stats_get(s, now_ms(), &c);
+    st = suga_store_stats_get(s, suga_clock_monotonic_ms(), &c);
     if (st != SUGA_OK)
         return store_failed(ctx, "cache.stats", st);
     json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)c.entries,
@@ -227,18 +217,12 @@ suga_status cache_configure(suga_ctx *ctx, const suga_args_cache_configure *args
     if (!out)
         return suga_fail(ctx, SUGA_E_NOMEM, "cache.configure: out of memory building the result");
     size_t evicted = 0;
-    st = suga_store_configure(s, max_entries, max_bytes, now_ms(), &evicted);
+    st = suga_store_configure(s, max_entries, max_bytes, suga_clock_monotonic_ms(), &evicted);
     json_integer_set(json_object_get(out, "evicted"), (json_int_t)evicted);
     return deliver(ctx, "cache.configure", st, out, result);
 }
 
 /* ---- C API ---- */
-
-suga_status suga_cache_set_clock(int64_t (*now)(void))
-{
-    cache_clock = now;
-    return SUGA_OK;
-}
 
 suga_status suga_cache_reset(void)
 {

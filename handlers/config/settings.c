@@ -8,6 +8,7 @@
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
 #include "logging/suga_logging.h"
+#include "suga_clock.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -303,7 +304,7 @@ static suga_status load_values(suga_settings *s, suga_ctx *ctx, bool with_store)
         return st;
     if ((st = check_log_level(ctx, label(s->log_level_source, buf, sizeof buf), s->log_level)) != SUGA_OK)
         return st;
-    suga_util_now_ms(&s->loaded_at_ms);
+    s->loaded_at_ms = suga_clock_wall_ms();
     return SUGA_OK;
 }
 
@@ -374,8 +375,7 @@ suga_status suga_settings_refresh(suga_ctx *ctx, bool force, bool *changed)
     suga_status st = suga_settings_get(&in_force, ctx);
     if (st != SUGA_OK)
         return st;
-    int64_t now = 0;
-    suga_util_now_ms(&now);
+    int64_t now = suga_clock_wall_ms();
     bool due = force || (in_force->ssm_parameter_prefix[0] &&
                          (!in_force->fetched_at_ms || now < store.attempted_at_ms ||
                           now - store.attempted_at_ms >= in_force->ssm_ttl_s * 1000));
@@ -435,7 +435,7 @@ static json_t *store_json(const suga_settings *s)
         }
     }
     char fetched_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(s->fetched_at_ms, fetched_at);
+    suga_clock_iso8601(s->fetched_at_ms, fetched_at);
     return json_pack("{s:s, s:I, s:i, s:o, s:I, s:I, s:s?, s:o}", "prefix", s->ssm_parameter_prefix, "ttl_s",
                      (json_int_t)s->ssm_ttl_s, "port", s->ssm_port, "fetched_at",
                      s->fetched_at_ms ? json_string(fetched_at) : json_null(), "fetches", (json_int_t)store.fetches,
@@ -452,7 +452,7 @@ suga_status suga_settings_status(json_t **out)
         return SUGA_OK;
     }
     char loaded_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(current.loaded_at_ms, loaded_at);
+    suga_clock_iso8601(current.loaded_at_ms, loaded_at);
     *out = json_pack("{s:I, s:s, s:o}", "version", (json_int_t)current.version, "loaded_at", loaded_at,
                      "parameter_store", store_json(&current));
     return *out ? SUGA_OK : SUGA_E_NOMEM;
@@ -463,7 +463,7 @@ suga_status suga_settings_status(json_t **out)
 static json_t *describe(const suga_settings *s)
 {
     char loaded_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(s->loaded_at_ms, loaded_at);
+    suga_clock_iso8601(s->loaded_at_ms, loaded_at);
     json_t *url = s->home_assistant_url[0] ? json_string(s->home_assistant_url) : json_null();
     return json_pack("{s:{s:o, s:s, s:b, s:s, s:b, s:s}, s:b, s:s, s:s?, s:s, s:s?, s:o, s:I, s:s}", "home_assistant",
                      "url", url, "url_source", s->url_source, "token_set", s->home_assistant_token[0] != '\0',

@@ -6,6 +6,7 @@
 
 #include "config/suga_config.h"
 #include "logging/suga_logging.h"
+#include "suga_clock.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -119,9 +120,8 @@ static int add_string(json_t *record, const char *key, const char *value)
 static suga_status build_record(const suga_ctx *ctx, suga_log_level level, const char *message,
                                 const char *correlation_id, const json_t *fields, json_t **out)
 {
-    int64_t now;
     char stamp[SUGA_ISO8601_SIZE];
-    if (suga_util_now_ms(&now) != SUGA_OK || suga_util_iso8601(now, stamp) != SUGA_OK)
+    if (suga_clock_iso8601(suga_clock_wall_ms(), stamp) != SUGA_OK)
         return SUGA_E_IO;
     /* the message and the fields leave the process: through the one masking function */
     json_t *masked = NULL;
