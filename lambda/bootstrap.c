@@ -37,9 +37,9 @@
 
 #include "config/suga_settings.h"
 #include "events.h"
-#include "logging/suga_logging.h"
 #include "runtime_api.h"
 #include "suga_clock.h"
+#include "suga_log.h"
 
 static const char USAGE[] =
     "usage: bootstrap\n"

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "logging/suga_logging.h"
 #include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_fusion.h"
 #include "suga_internal.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_metrics.h"
 

@@ -86,7 +86,8 @@ suga_status suga_result_cache_store(const suga_table *t, const suga_op *op, cons
         return st;
     size_t evicted = 0;
     json_t *null_value = value ? NULL : json_null();
-    st = suga_store_put(store, key, len, value ? value : null_value, op->cache_ttl, suga_clock_monotonic_ms(), &evicted);
+    st = suga_store_put(store, key, len, value ? value : null_value, op->cache_ttl, suga_clock_monotonic_ms(),
+                        &evicted);
     json_decref(null_value);
     return st;
 }

@@ -120,6 +120,20 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return n;
 }
 
+bool suga_utf8_valid(const char *s, size_t len)
+{
+    if (!s)
+        return len == 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence(u + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 void suga_utf8_sanitize(const char *in, char *out, size_t size)
 {
     if (!out || size == 0)

@@ -14,4 +14,11 @@
  * clocks. */
 suga_status suga_clock_set_test_clock(int64_t (*now_ms)(void));
 
+/* Back to the log's initial state: output stderr, LOG_LEVEL read again on next use. */
+suga_status suga_log_reset(void);
+
+/* Forget every secret the masking function remembers (wiping the copies); the environment is
+ * read again on next use. */
+void suga_secret_reset(void);
+
 #endif

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "config/suga_settings.h"
-#include "logging/suga_logging.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"

@@ -11,6 +11,7 @@
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
 #include "suga_clock.h"
+#include "suga_handler_test_hooks.h"
 #include "suga_ops.h"
 #include "suga_store.h"
 #include "utility/suga_utility.h"

@@ -7,8 +7,9 @@
 #include "config/suga_config.h"
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
-#include "logging/suga_logging.h"
 #include "suga_clock.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -206,23 +207,10 @@ static suga_status check_token(suga_ctx *ctx, const char *source, const char *to
     return SUGA_OK;
 }
 
-/* logging's names for its levels, and "warn" */
-static bool parse_log_level(const char *text, suga_log_level *out)
-{
-    for (suga_log_level l = SUGA_LOG_DEBUG; l <= SUGA_LOG_ERROR; l++) {
-        if (!strcasecmp(text, suga_log_level_name(l))) {
-            *out = l;
-            return true;
-        }
-    }
-    *out = SUGA_LOG_WARNING;
-    return !strcasecmp(text, "warn");
-}
-
 static suga_status check_log_level(suga_ctx *ctx, const char *source, const char *level)
 {
     suga_log_level ignored;
-    if (!level[0] || parse_log_level(level, &ignored))
+    if (!level[0] || suga_log_parse_level(level, &ignored) == SUGA_OK)
         return SUGA_OK;
     return suga_fail(ctx, SUGA_E_STATE, "%s must be debug, info, warning or error, got \"%.32s\"", source, level);
 }
@@ -323,13 +311,14 @@ static bool same_values(const suga_settings *a, const suga_settings *b)
 static suga_log_level wanted_level(const suga_settings *s)
 {
     suga_log_level level = SUGA_LOG_INFO;
-    if (s->log_level[0] && parse_log_level(s->log_level, &level))
+    if (s->log_level[0] && suga_log_parse_level(s->log_level, &level) == SUGA_OK)
         return level;
     return s->debug_mode ? SUGA_LOG_DEBUG : SUGA_LOG_INFO;
 }
 
 /* Put fresh in force. A changed LOG_LEVEL or DEBUG_MODE (from Parameter Store, say) applies to the
- * log at once: logging read LOG_LEVEL itself at start-up, and knows nothing of DEBUG_MODE. */
+ * log at once: the runtime's log read LOG_LEVEL from the environment itself at start-up, and
+ * knows nothing of DEBUG_MODE or Parameter Store. */
 static void commit(suga_settings *fresh, bool *changed)
 {
     bool differ = !same_values(fresh, &current);
@@ -360,7 +349,7 @@ suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
         fresh.version = 1;
         current = fresh;
         loaded = true;
-        if (!current.log_level[0] && current.debug_mode) /* LOG_LEVEL, when set, logging read itself */
+        if (!current.log_level[0] && current.debug_mode) /* LOG_LEVEL, when set, the log read itself */
             suga_log_set_level(SUGA_LOG_DEBUG);
     }
     *out = &current;

@@ -10,8 +10,8 @@
 #include "suga_breaker.h"
 #include "suga_clock.h"
 #include "suga_engine.h"
-#include "suga_metrics.h"
 #include "suga_mask.h"
+#include "suga_metrics.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 

@@ -20,8 +20,8 @@
 
 #include "config/suga_settings.h"
 #include "suga_clock.h"
-#include "suga_result_cache.h"
 #include "suga_ops.h"
+#include "suga_result_cache.h"
 #include "utility/suga_utility.h"
 
 /* The request timeout: Alexa waits 8 s for the whole skill; leave room for the rest. */

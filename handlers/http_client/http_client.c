@@ -48,9 +48,9 @@
 #include <curl/curl.h>
 
 #include "config/suga_config.h"
-#include "logging/suga_logging.h"
 #include "suga_breaker.h"
 #include "suga_clock.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"

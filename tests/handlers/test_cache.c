@@ -5,7 +5,7 @@
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
 #include "handler_test.h"
-#include "suga_test_hooks.h"
+#include "suga_handler_test_hooks.h"
 
 static int64_t fake_now;
 

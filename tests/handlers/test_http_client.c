@@ -90,9 +90,9 @@ int main(int argc, char **argv)
 
 #include "config/suga_parameter_store.h"
 #include "handler_test.h"
-#include "logging/suga_logging.h"
 #include "proc.h"
-#include "suga_test_hooks.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 
 /* A token no message, result or log record may ever contain. */
 #define MARKER "suga-marker-token-7f3a9c21e5"

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "handler_test.h"
-#include "suga_clock.h"
 #include "singleton/suga_singleton.h"
+#include "suga_clock.h"
 #include "utility/suga_utility.h"
 
 /* A native instance that records its life: how often it was made and destroyed, and in which

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logging/suga_logging.h"
 #include "suga_engine.h"
-#include "suga_test_hooks.h"
 #include "suga_guard.h"
+#include "suga_log.h"
 #include "suga_metrics.h"
+#include "suga_test_hooks.h"
 
 #define NOV_15_2026 INT64_C(1794700800000) /* 2026-11-15T00:00:00Z */
 
