@@ -4,6 +4,16 @@
 
 #include "suga.h"
 #include "suga_result_cache.h"
+#include "suga_suggest.h"
+#include "suga_table.h"
+
+/* Load (if lazy and not loaded) the module of `op` and resolve its handlers; count the call as
+ * in flight. Pair with suga_module_leave. A failed load leaves other modules serving
+ * (modules.c). */
+suga_status suga_module_enter(const suga_table *table, suga_ctx *ctx, const suga_op *op);
+/* The call of `op` returned: apply the module's unload policy (immediate unloads now, deferred
+ * marks for suga_end_invocation). */
+suga_status suga_module_leave(const suga_table *table, const suga_op *op);
 
 /* The deadline a call of `op` runs under (dispatch.c): deadline_ms (wall-clock ms, 0 = none)
  * clipped to now_ms + op->timeout_ms when the operation declares timeout_ms (spec), else

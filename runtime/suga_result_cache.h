@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 #ifdef __cplusplus
 extern "C" {

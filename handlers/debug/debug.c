@@ -13,6 +13,7 @@
 #include "suga_mask.h"
 #include "suga_metrics.h"
 #include "suga_ops.h"
+#include "suga_suggest.h"
 #include "utility/suga_utility.h"
 
 /* ---- uptime ---- */

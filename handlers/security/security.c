@@ -24,6 +24,7 @@
 #include "suga_clock.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
+#include "suga_suggest.h"
 #include "utility/suga_utility.h"
 
 #define REASON_MAX 160

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "proc.h"
-#include "suga.h"
+#include "suga_table.h"
 
 static proc_result run(const char *tool_env, const char *const *args, const char *input)
 {
