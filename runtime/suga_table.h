@@ -203,12 +203,28 @@ typedef struct suga_op_stats {
  * sorted by method, then path (byte order); Alexa routes exact first, then (namespace, "*"),
  * then ("*", "*"), and custom skill routes exact first, then "*", so the first match is the
  * most specific. */
-typedef struct suga_http_route { const char *method; const char *path; uint16_t op; const char *source; } suga_http_route;
+typedef struct suga_http_route {
+    const char *method;
+    const char *path;
+    uint16_t op;
+    const char *source;
+} suga_http_route;
 /* on_error (Alexa and custom skill routes): the operation that answers the event when it cannot
  * be run (the guard refused it, settings could not be loaded, the operation failed), called
  * with {event, status, message}; SUGA_NO_OP when the route has none. */
-typedef struct suga_alexa_route { const char *namespace_name; const char *name; uint16_t op; uint16_t on_error; const char *source; } suga_alexa_route; /* "*" = any */
-typedef struct suga_skill_route { const char *request; uint16_t op; uint16_t on_error; const char *source; } suga_skill_route; /* custom skill request.type; "*" = any */
+typedef struct suga_alexa_route {
+    const char *namespace_name; /* "*" = any */
+    const char *name;           /* "*" = any */
+    uint16_t op;
+    uint16_t on_error;
+    const char *source;
+} suga_alexa_route;
+typedef struct suga_skill_route {
+    const char *request; /* custom skill request.type; "*" = any */
+    uint16_t op;
+    uint16_t on_error;
+    const char *source;
+} suga_skill_route;
 
 struct suga_table {
     const char *inputs;      /* the spec files this table was generated from */
