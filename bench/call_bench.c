@@ -25,8 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "logging/suga_logging.h"
 #include "suga_engine.h"
+#include "suga_log.h"
 #include "suga_ops.h"
 
 extern volatile int64_t bench_counter;

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "suga.h"
+#include "suga_suggest.h"
 
 void gen_error(gen_diag *diag, gen_loc loc, const char *fmt, ...)
 {

@@ -235,7 +235,7 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
     banner(f, m, "suga_ops.h",
            "Operation ids, typed argument structs, handler prototypes and fast-path wrappers.\n"
            " * Handlers implement the prototypes below; the compiler checks their signatures.");
-    fputs("#ifndef SUGA_OPS_H\n#define SUGA_OPS_H\n\n#include <stdbool.h>\n#include <stdint.h>\n\n#include \"suga.h\"\n\n", f);
+    fputs("#ifndef SUGA_OPS_H\n#define SUGA_OPS_H\n\n#include <stdbool.h>\n#include <stdint.h>\n\n#include \"suga_table.h\"\n\n", f);
 
     fputs("/* Operation ids: dense, in name order; the index into the table's ops. */\n", f);
     fputs("typedef enum suga_op_id {\n", f);

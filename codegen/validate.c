@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "model.h"
-#include "suga.h"
+#include "suga_table.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

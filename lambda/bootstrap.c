@@ -39,9 +39,9 @@
 #include <string.h>
 
 #include "events.h"
-#include "logging/suga_logging.h"
 #include "runtime_api.h"
-#include "suga_internal.h"
+#include "suga_clock.h"
+#include "suga_log.h"
 
 static const char USAGE[] =
     "usage: bootstrap\n"

@@ -10,28 +10,7 @@
 
 const char *suga_lambda_error_type(suga_status status)
 {
-    switch (status) {
-    case SUGA_E_NOT_FOUND:
-        return "NotFound";
-    case SUGA_E_INVALID_ARG:
-        return "InvalidArgument";
-    case SUGA_E_HANDLER:
-        return "HandlerError";
-    case SUGA_E_NOMEM:
-        return "OutOfMemory";
-    case SUGA_E_STATE:
-        return "InvalidState";
-    case SUGA_E_LIMIT:
-        return "LimitExceeded";
-    case SUGA_E_IO:
-        return "IOError";
-    case SUGA_E_BUDGET:
-        return "BudgetExhausted";
-    case SUGA_E_UNAVAILABLE:
-        return "Unavailable";
-    default:
-        return "InternalError";
-    }
+    return suga_status_lambda_error_type(status);
 }
 
 void suga_lambda_reply_free(suga_lambda_reply *reply)

@@ -55,7 +55,8 @@ suga_status suga_lambda_handle(suga_engine *engine, suga_ctx *ctx, const char *e
 
 void suga_lambda_reply_free(suga_lambda_reply *reply);
 
-/* The Lambda errorType for a status: "InvalidArgument", "NotFound", "BudgetExhausted" ... */
+/* The Lambda errorType for a status: "InvalidArgument", "NotFound", "BudgetExhausted" ...: the
+ * runtime's status table (suga_status_lambda_error_type), under the name the bootstrap knows. */
 const char *suga_lambda_error_type(suga_status status);
 
 #endif

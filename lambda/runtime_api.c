@@ -86,6 +86,9 @@ static void disconnect(suga_rapi *c)
     c->fd = -1;
 }
 
+/* The system's monotonic clock itself, not the runtime's (suga_clock.h): these limits bound real
+ * waits in ppoll, and a test's fake time (suga_clock_set_test_clock) would turn them into waits
+ * that never end or end at once. */
 static int64_t monotonic_ms(void)
 {
     struct timespec now;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "suga_breaker.h"
+#include "suga_suggest.h"
 
 static const char *const phase_names[SUGA_BREAKER_PHASE__COUNT] = {
     [SUGA_BREAKER_CLOSED] = "closed",

@@ -2,7 +2,7 @@
  * One place decides how an operation, module or fusion looks from outside. */
 #include <stdio.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 static suga_status finish(json_t *value, json_t **out)
 {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "suga_breaker.h"
+#include "suga_clock.h"
 #include "suga_internal.h"
 #include "suga_store.h"
 
@@ -82,7 +83,7 @@ static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const 
 {
     bool guarded = op->breaker_index != SUGA_NO_BREAKER;
     if (guarded) {
-        suga_status admitted = suga_breaker_admit(table, op->breaker_index, suga_runtime_now_ms(), ctx);
+        suga_status admitted = suga_breaker_admit(table, op->breaker_index, suga_clock_monotonic_ms(), ctx);
         if (admitted != SUGA_OK) {
             table->stats[op->id].calls++;
             table->stats[op->id].errors++;
@@ -107,7 +108,7 @@ static suga_status call_resilient(const suga_table *table, suga_ctx *ctx, const 
     ctx->deadline_ms = saved_deadline;
     ctx->under_breaker = saved_under_breaker;
     if (guarded)
-        suga_breaker_record_status(table, op->breaker_index, st, suga_runtime_now_ms());
+        suga_breaker_record_status(table, op->breaker_index, st, suga_clock_monotonic_ms());
     return st;
 }
 

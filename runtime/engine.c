@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "logging/suga_logging.h"
+#include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_fusion.h"
 #include "suga_internal.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_metrics.h"
 
@@ -24,26 +25,6 @@ static suga_engine *current_engine;
 suga_engine *suga_engine_current(void)
 {
     return current_engine;
-}
-
-int suga_status_http(suga_status status)
-{
-    switch (status) {
-    case SUGA_OK:
-        return 200;
-    case SUGA_E_INVALID_ARG:
-        return 400;
-    case SUGA_E_NOT_FOUND:
-        return 404;
-    case SUGA_E_LIMIT:
-        return 413;
-    case SUGA_E_BUDGET:
-        return SUGA_GUARD_HTTP_STATUS;
-    case SUGA_E_UNAVAILABLE:
-        return 503;
-    default:
-        return 500;
-    }
 }
 
 /* ---- init ---- */
@@ -119,13 +100,12 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
     suga_engine fresh = {
         .table = table,
         .metrics_out = config && config->metrics_out ? config->metrics_out : stdout,
-        .wall_clock_ms = config && config->wall_clock_ms ? config->wall_clock_ms : suga_clock_wall_ms,
     };
     uint32_t memory_mb = 0;
     suga_status st = read_memory_mb(config, &memory_mb, ctx);
     if (st != SUGA_OK)
         return st;
-    int64_t now = fresh.wall_clock_ms();
+    int64_t now = suga_clock_wall_ms();
     fresh.init.started_ms = now;
     if ((st = suga_guard_init(&fresh.guard, table->limits, memory_mb, now, ctx)) != SUGA_OK)
         return st;
@@ -341,7 +321,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     request_plan plan = {.name = "(malformed request)", .essential = true};
     suga_status st = plan_request(e->table, ctx, request, &plan);
     if (st == SUGA_OK) {
-        int64_t now = e->wall_clock_ms();
+        int64_t now = suga_clock_wall_ms();
         suga_guard_verdict verdict;
         st = suga_guard_admit(&e->guard, now, plan.essential, &verdict, ctx);
         if (verdict.changed)
@@ -428,7 +408,7 @@ suga_status suga_engine_end_invocation(suga_engine *e, double billed_ms, suga_ct
     suga_ctx hook_ctx; /* the hooks log their own failures; the invocation's status is the engine's */
     suga_ctx_init(&hook_ctx);
     suga_engine_run_hooks(e, SUGA_HOOK_INVOCATION_END, &hook_ctx, NULL);
-    int64_t now = e->wall_clock_ms();
+    int64_t now = suga_clock_wall_ms();
     suga_status st = SUGA_OK;
     if (!e->init_recorded) { /* a custom runtime's Init phase is billed too */
         e->init_recorded = true;
@@ -459,7 +439,7 @@ suga_status suga_engine_shutdown(suga_engine *e, suga_ctx *ctx)
     if (e->guard_path[0])
         st = suga_guard_save(&e->guard, e->guard_path, ctx);
     record_counts(e);
-    suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), e->wall_clock_ms(),
+    suga_status flushed = suga_metrics_write_emf_line(suga_metrics_default(), suga_clock_wall_ms(),
                                                       e->metrics_namespace, e->metrics_out, ctx);
     if (current_engine == e)
         current_engine = NULL;
@@ -471,7 +451,7 @@ suga_status suga_engine_describe(const suga_engine *e, json_t **out)
     if (!e || !e->table || !out)
         return SUGA_E_INVALID_ARG;
     json_t *guard = NULL;
-    suga_status st = suga_guard_status(&e->guard, e->wall_clock_ms(), &guard, NULL);
+    suga_status st = suga_guard_status(&e->guard, suga_clock_wall_ms(), &guard, NULL);
     if (st != SUGA_OK)
         return st;
     *out = json_pack("{s:I, s:I, s:I, s:I, s:o, s:{s:I, s:f, s:b, s:s, s:s}}", "requests", (json_int_t)e->requests,

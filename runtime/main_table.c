@@ -1,7 +1,7 @@
 /* main_table.c: the short-form API, bound to the table compiled into this program
  * (suga_main_table, generated from spec/). Kept apart from dispatch.c so that tools and tests
  * can use the dispatcher with another generated table without linking the engine's own. */
-#include "suga.h"
+#include "suga_table.h"
 
 suga_status suga_lookup(const char *name, size_t len, const suga_op **out)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "suga_mask.h"
+#include "suga_test_hooks.h"
 
 #define MASK_MAX_DEPTH 2048      /* jansson's own parsing limit: deeper values cannot come from JSON */
 #define SLOT_NAME_MAX 160

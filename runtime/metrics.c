@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "suga_metrics.h"
+#include "suga_suggest.h"
 
 /* A power of two, twice SUGA_METRICS_MAX: the table is never more than half full, so probe
  * sequences stay short and always reach an empty slot. */

@@ -20,24 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "suga_clock.h"
 #include "suga_internal.h"
-
-static int64_t (*module_clock)(void); /* NULL = CLOCK_MONOTONIC; tests replace it */
-
-int64_t suga_runtime_now_ms(void)
-{
-    if (module_clock)
-        return module_clock();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-suga_status suga_modules_set_clock(int64_t (*clock_ms)(void))
-{
-    module_clock = clock_ms;
-    return SUGA_OK;
-}
 
 suga_status suga_module_dir(char *out, size_t size)
 {
@@ -171,7 +155,7 @@ suga_status suga_module_enter(const suga_table *t, suga_ctx *ctx, const suga_op 
             return status;
     }
     st->in_flight++;
-    st->last_used_ms = suga_runtime_now_ms();
+    st->last_used_ms = suga_clock_monotonic_ms();
     return SUGA_OK;
 }
 
@@ -182,7 +166,7 @@ suga_status suga_module_leave(const suga_table *t, const suga_op *op)
     suga_module_state *st = &t->module_states[op->module];
     if (st->in_flight)
         st->in_flight--;
-    st->last_used_ms = suga_runtime_now_ms();
+    st->last_used_ms = suga_clock_monotonic_ms();
     switch (t->modules[op->module].unload) {
     case SUGA_UNLOAD_IMMEDIATE:
         return st->in_flight ? SUGA_OK : suga_module_unload(t, op->module);
@@ -276,7 +260,7 @@ suga_status suga_table_end_invocation(const suga_table *t)
 {
     if (!t)
         return SUGA_E_INVALID_ARG;
-    int64_t now = suga_runtime_now_ms();
+    int64_t now = suga_clock_monotonic_ms();
     bool memory_modules = false;
     /* dependents before their dependencies, so a module kept only by a dependent can go too;
      * an `immediate` one still loaded was kept by a dependent that may be gone now */

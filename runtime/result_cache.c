@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suga_clock.h"
 #include "suga_internal.h"
 #include "suga_store.h"
 
@@ -64,7 +65,7 @@ suga_status suga_result_cache_lookup(const suga_table *t, const suga_op *op, con
     if (st != SUGA_OK)
         return st;
     json_t *value = NULL;
-    st = suga_store_get(store, key, len, suga_runtime_now_ms(), &value);
+    st = suga_store_get(store, key, len, suga_clock_monotonic_ms(), &value);
     if (st != SUGA_OK)
         return st;
     *result = json_incref(value);
@@ -85,7 +86,8 @@ suga_status suga_result_cache_store(const suga_table *t, const suga_op *op, cons
         return st;
     size_t evicted = 0;
     json_t *null_value = value ? NULL : json_null();
-    st = suga_store_put(store, key, len, value ? value : null_value, op->cache_ttl, suga_runtime_now_ms(), &evicted);
+    st = suga_store_put(store, key, len, value ? value : null_value, op->cache_ttl, suga_clock_monotonic_ms(),
+                        &evicted);
     json_decref(null_value);
     return st;
 }
@@ -130,7 +132,7 @@ suga_status suga_result_cache_forget(const suga_table *t, const suga_op *op, jso
     size_t len = 0;
     suga_status st = suga_result_cache_key(op, args, &key, &len);
     if (st == SUGA_OK)
-        st = suga_store_delete(*t->result_store, key, len, suga_runtime_now_ms(), NULL);
+        st = suga_store_delete(*t->result_store, key, len, suga_clock_monotonic_ms(), NULL);
     free(key);
     return st;
 }

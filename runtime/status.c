@@ -1,35 +1,76 @@
-/* status.c: status names and the per-call error message. */
+/* status.c: the status table (suga_status.def) and the per-call error message. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "suga.h"
+#include "suga_guard.h"
 #include "suga_mask.h"
 
 /* suga_fail formats here first: big enough that a message quoting a secret is masked before it
  * is cut to SUGA_ERROR_MAX, so no prefix of a secret is left at the cut. */
 #define FORMAT_BUFFER 4096
 
-static const char *const status_names[SUGA_STATUS__COUNT] = {
-    [SUGA_OK] = "ok",
-    [SUGA_E_NOT_FOUND] = "not_found",
-    [SUGA_E_INVALID_ARG] = "invalid_arg",
-    [SUGA_E_HANDLER] = "handler_error",
-    [SUGA_E_NOMEM] = "out_of_memory",
-    [SUGA_E_STATE] = "bad_state",
-    [SUGA_E_LIMIT] = "limit_exceeded",
-    [SUGA_E_IO] = "io_error",
-    [SUGA_E_INTERNAL] = "internal_error",
-    [SUGA_E_BUDGET] = "budget_exhausted",
-    [SUGA_E_UNAVAILABLE] = "unavailable",
+/* One row per status (suga_status.def); the enum is built from the same rows, so the index is
+ * the status. */
+static const struct status_row {
+    const char *name;
+    int http;
+    const char *lambda_error_type, *alexa_error_type;
+} status_rows[SUGA_STATUS__COUNT] = {
+#define SUGA_STATUS(id, name, http, lambda_error_type, alexa_error_type) \
+    [id] = {name, http, lambda_error_type, alexa_error_type},
+#include "suga_status.def"
 };
+
+_Static_assert(SUGA_OK == 0, "suga_status.def must list SUGA_OK first: 0 is success everywhere");
+/* the guard's refusal is the same 429 whether an HTTP caller or the guard's own docs say it */
+#define SUGA_STATUS(id, name, http, lambda_error_type, alexa_error_type) \
+    _Static_assert(id != SUGA_E_BUDGET || http == SUGA_GUARD_HTTP_STATUS, "budget_exhausted is 429");
+#include "suga_status.def"
+
+static const struct status_row *status_row(suga_status status)
+{
+    return (unsigned)status < SUGA_STATUS__COUNT ? &status_rows[status] : NULL;
+}
 
 const char *suga_status_name(suga_status status)
 {
-    if ((unsigned)status >= SUGA_STATUS__COUNT)
-        return "unknown_status";
-    return status_names[status];
+    const struct status_row *row = status_row(status);
+    return row ? row->name : "unknown_status";
+}
+
+suga_status suga_status_from_name(const char *name, suga_status *out)
+{
+    if (!name || !out)
+        return SUGA_E_INVALID_ARG;
+    for (unsigned i = 0; i < SUGA_STATUS__COUNT; i++) {
+        if (!strcmp(name, status_rows[i].name)) {
+            *out = (suga_status)i;
+            return SUGA_OK;
+        }
+    }
+    return SUGA_E_NOT_FOUND;
+}
+
+/* A value that is not a status is answered as the engine's own failure: something is wrong on
+ * this side, whatever the caller did. */
+int suga_status_http(suga_status status)
+{
+    const struct status_row *row = status_row(status);
+    return row ? row->http : 500;
+}
+
+const char *suga_status_lambda_error_type(suga_status status)
+{
+    const struct status_row *row = status_row(status);
+    return row && row->lambda_error_type ? row->lambda_error_type : "InternalError";
+}
+
+const char *suga_status_alexa_error_type(suga_status status)
+{
+    const struct status_row *row = status_row(status);
+    return row && row->alexa_error_type ? row->alexa_error_type : "INTERNAL_ERROR";
 }
 
 void suga_ctx_init(suga_ctx *ctx)
@@ -79,6 +120,20 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return n;
 }
 
+bool suga_utf8_valid(const char *s, size_t len)
+{
+    if (!s)
+        return len == 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence(u + i, len - i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 void suga_utf8_sanitize(const char *in, char *out, size_t size)
 {
     if (!out || size == 0)
@@ -95,18 +150,4 @@ void suga_utf8_sanitize(const char *in, char *out, size_t size)
         }
     }
     out[len] = '\0';
-}
-
-int64_t suga_clock_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-double suga_clock_elapsed_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

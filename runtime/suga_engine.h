@@ -50,8 +50,6 @@ typedef struct suga_engine_config {
     FILE *metrics_out;
     /* CloudWatch namespace of the metrics; NULL = $SUGA_METRICS_NAMESPACE, else "suga". */
     const char *metrics_namespace;
-    /* Wall clock in ms since the epoch (tests); NULL = CLOCK_REALTIME. */
-    int64_t (*wall_clock_ms)(void);
 } suga_engine_config;
 
 /* Init phase, for initialization.status: what ran and how long it took. */
@@ -68,7 +66,6 @@ typedef struct suga_engine {
     char guard_path[256];  /* "" = not persisted */
     FILE *metrics_out;
     char metrics_namespace[SUGA_METRICS_NAMESPACE_MAX + 1];
-    int64_t (*wall_clock_ms)(void);
     suga_engine_init_info init;
     bool init_recorded;    /* the Init phase's GB-seconds went to the guard */
     uint64_t invocations;  /* ended with suga_engine_end_invocation */
@@ -126,10 +123,6 @@ suga_engine *suga_engine_current(void);
 /* Engine state as JSON for diagnostics: {"requests", "request_errors", "invocations", "memory_mb",
  * "guard": suga_guard_status, "init": {...}}. */
 suga_status suga_engine_describe(const suga_engine *e, json_t **out);
-
-/* The HTTP status an HTTP-shaped caller should answer for a status (Function URLs, API Gateway):
- * 200, 400 invalid_arg, 404 not_found, 413 limit, 429 budget, 503 unavailable, 500 otherwise. */
-int suga_status_http(suga_status status);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 #ifdef __cplusplus
 extern "C" {

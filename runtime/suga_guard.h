@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 #ifdef __cplusplus
 extern "C" {

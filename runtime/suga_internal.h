@@ -3,15 +3,17 @@
 #define SUGA_INTERNAL_H
 
 #include "suga.h"
+#include "suga_result_cache.h"
+#include "suga_suggest.h"
+#include "suga_table.h"
 
-/* The two clocks the request path reads (status.c): the wall clock in ms since the epoch (the
- * guard's month, Lambda deadlines), and a monotonic clock in fractional ms for durations. */
-int64_t suga_clock_wall_ms(void);
-double suga_clock_elapsed_ms(void);
-
-/* The runtime's monotonic clock in ms (module idle times, result-cache TTLs); tests replace it
- * with suga_modules_set_clock. */
-int64_t suga_runtime_now_ms(void);
+/* Load (if lazy and not loaded) the module of `op` and resolve its handlers; count the call as
+ * in flight. Pair with suga_module_leave. A failed load leaves other modules serving
+ * (modules.c). */
+suga_status suga_module_enter(const suga_table *table, suga_ctx *ctx, const suga_op *op);
+/* The call of `op` returned: apply the module's unload policy (immediate unloads now, deferred
+ * marks for suga_end_invocation). */
+suga_status suga_module_leave(const suga_table *table, const suga_op *op);
 
 /* The deadline a call of `op` runs under (dispatch.c): deadline_ms (wall-clock ms, 0 = none)
  * clipped to now_ms + op->timeout_ms when the operation declares timeout_ms (spec), else
@@ -27,12 +29,6 @@ suga_status suga_result_cache_lookup(const suga_table *table, const suga_op *op,
 suga_status suga_result_cache_store(const suga_table *table, const suga_op *op, const char *key, size_t len,
                                     const json_t *value);
 
-/* Seed or clear one entry of an operation's result cache from outside a call of it, e.g. a
- * listing that also returns each item (homeassistant.list_states warms get_state) or a write that
- * knows exactly which items it changed. `args` are the arguments a call would be keyed by. */
-suga_status suga_result_cache_put(const suga_table *table, const suga_op *op, json_t *args, const json_t *value);
-suga_status suga_result_cache_forget(const suga_table *table, const suga_op *op, json_t *args);
-
 /* Process-wide count of result-cache hits (any table), so a request can tell how many of its
  * operations were answered from the cache. */
 uint64_t suga_result_cache_hit_count(void);
@@ -40,6 +36,10 @@ uint64_t suga_result_cache_hit_count(void);
 /* The NOT_FOUND messages for unknown names, with a did-you-mean hint (dispatch.c, fusion.c). */
 suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len);
 suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name);
+
+/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF), as jansson requires of every JSON string (status.c). */
+bool suga_utf8_valid(const char *s, size_t len);
 
 /* "an object", "a string", "null" ...: what a JSON value is (NULL: "nothing"), for messages
  * that must not echo the input itself (args.c). */

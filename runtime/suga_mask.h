@@ -64,9 +64,6 @@ suga_status suga_secret_set(const char *slot, const char *value, size_t len);
 suga_status suga_secret_add_request(const char *value, size_t len);
 void suga_secret_end_request(void);
 
-/* Forget every secret (wiping the copies); the environment is read again on next use. Tests. */
-void suga_secret_reset(void);
-
 /* The number of process and request secrets remembered now (diagnostics; never their values). */
 size_t suga_secret_count(void);
 

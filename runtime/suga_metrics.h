@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,7 +1,7 @@
 /* suggest.c: "did you mean" for unknown names (operations, arguments; and spec keys in suga-gen). */
 #include <string.h>
 
-#include "suga.h"
+#include "suga_suggest.h"
 
 /* Levenshtein distance, cut off above `limit`; names are short, two rows suffice. */
 static size_t edit_distance(const char *a, const char *b, size_t limit)

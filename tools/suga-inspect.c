@@ -13,6 +13,7 @@
 
 #include "suga.h"
 #include "suga_routes.h"
+#include "suga_table.h"
 
 static const char USAGE[] =
     "usage: suga-inspect [--json] [COMMAND]\n"

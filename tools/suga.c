@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "suga.h"
+#include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_mask.h"
-#include "suga_internal.h"
 
 static const char USAGE[] =
     "usage: suga [OPTIONS] call NAME [JSON | -]\n"

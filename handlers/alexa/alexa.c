@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "config/suga_settings.h"
-#include "logging/suga_logging.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -289,21 +289,13 @@ suga_status suga_handle_alexa_custom_skill(suga_ctx *ctx, const suga_args_alexa_
 
 /* ---- answers for events that could not be run (routes: on_error) ---- */
 
-/* The ErrorResponse type for a failure's status name (lambda/events.c passes suga_status_name). */
-static const char *error_type_for_status(const char *status)
+/* The ErrorResponse type for a failure's status name (lambda/events.c passes suga_status_name);
+ * a name that is no status's is answered as an internal error, like a status without a type. */
+static const char *error_type_for_status(const char *name)
 {
-    static const struct {
-        const char *status, *type;
-    } map[] = {
-        {"budget_exhausted", "RATE_LIMIT_EXCEEDED"}, /* the free-tier guard refused it */
-        {"unavailable", "ENDPOINT_UNREACHABLE"},     /* Home Assistant, a module or the settings are out of reach */
-        {"invalid_arg", "INVALID_DIRECTIVE"},
-        {"not_found", "INVALID_DIRECTIVE"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (!strcmp(status, map[i].status))
-            return map[i].type;
-    return "INTERNAL_ERROR";
+    suga_status status = SUGA_E_INTERNAL;
+    suga_status_from_name(name, &status);
+    return suga_status_alexa_error_type(status);
 }
 
 suga_status suga_handle_alexa_error_response(suga_ctx *ctx, const suga_args_alexa_error_response *args, json_t **result)

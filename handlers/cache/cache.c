@@ -2,31 +2,21 @@
  *
  * The store does the data structure (hash table, LRU list, expiry heap, bounds, counters); this
  * file adds what is particular to the interface: bounds read from the configuration on first
- * use, the clock (replaceable for tests), the JSON results and the messages.
+ * use, the JSON results and the messages; time is the runtime's monotonic clock (suga_clock.h).
  *
  * Each operation builds its result object before it asks the store to change anything, so an
  * allocation failure leaves the cache as it was; counts learnt afterwards are written into
  * members that already exist (json_integer_set, or replacing a member's value, allocate nothing).
  */
-#include <time.h>
-
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
+#include "suga_clock.h"
+#include "suga_handler_test_hooks.h"
 #include "suga_ops.h"
 #include "suga_store.h"
 #include "utility/suga_utility.h"
 
-static suga_store *cache_store;      /* NULL until first use, and again after suga_cache_reset */
-static int64_t (*cache_clock)(void); /* NULL = CLOCK_MONOTONIC; survives suga_cache_reset */
-
-static int64_t now_ms(void)
-{
-    if (cache_clock)
-        return cache_clock();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC on Linux */
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static suga_store *cache_store; /* NULL until first use, and again after suga_cache_reset */
 
 /* The store refused a request the handler believed valid (e.g. a typed caller's NULL key pointer
  * with a non-zero length: suga.h trusts typed argument structs). */
@@ -89,7 +79,7 @@ suga_status suga_handle_cache_get(suga_ctx *ctx, const suga_args_cache_get *args
     if (st != SUGA_OK)
         return st;
     json_t *value = NULL;
-    st = suga_store_get(s, args->key.ptr, args->key.len, now_ms(), &value);
+    st = suga_store_get(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &value);
     if (st == SUGA_E_NOT_FOUND)
         return SUGA_OK; /* *result stays NULL: JSON null */
     if (st != SUGA_OK)
@@ -105,7 +95,7 @@ suga_status suga_handle_cache_exists(suga_ctx *ctx, const suga_args_cache_exists
     if (st != SUGA_OK)
         return st;
     bool live = false;
-    st = suga_store_peek(s, args->key.ptr, args->key.len, now_ms(), &live);
+    st = suga_store_peek(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &live);
     if (st != SUGA_OK)
         return store_failed(ctx, st);
     *result = json_boolean(live);
@@ -148,7 +138,8 @@ suga_status suga_handle_cache_set(suga_ctx *ctx, const suga_args_cache_set *args
         return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     size_t evicted = 0;
     /* a typed caller may pass a NULL value: the store keeps JSON null for it */
-    st = suga_store_put(s, args->key.ptr, args->key.len, args->value, ttl_seconds(args->ttl), now_ms(), &evicted);
+    st = suga_store_put(s, args->key.ptr, args->key.len, args->value, ttl_seconds(args->ttl), suga_clock_monotonic_ms(),
+                        &evicted);
     if (st != SUGA_OK) {
         json_decref(out);
         return set_refused(ctx, s, args, st);
@@ -168,7 +159,7 @@ suga_status suga_handle_cache_delete(suga_ctx *ctx, const suga_args_cache_delete
     if (!out)
         return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     bool deleted = false;
-    st = suga_store_delete(s, args->key.ptr, args->key.len, now_ms(), &deleted);
+    st = suga_store_delete(s, args->key.ptr, args->key.len, suga_clock_monotonic_ms(), &deleted);
     if (deleted) /* replaces the value of an existing member: allocates nothing, cannot fail */
         json_object_set_new(out, "deleted", json_true());
     return deliver(ctx, st, out, result);
@@ -199,7 +190,7 @@ suga_status suga_handle_cache_stats(suga_ctx *ctx, const suga_args_cache_stats *
     if (st != SUGA_OK)
         return st;
     suga_store_stats c;
-    st = suga_store_stats_get(s, now_ms(), &c);
+    st = suga_store_stats_get(s, suga_clock_monotonic_ms(), &c);
     if (st != SUGA_OK)
         return store_failed(ctx, st);
     json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)c.entries,
@@ -229,18 +220,12 @@ suga_status suga_handle_cache_configure(suga_ctx *ctx, const suga_args_cache_con
     if (!out)
         return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the result", ctx->op->name);
     size_t evicted = 0;
-    st = suga_store_configure(s, max_entries, max_bytes, now_ms(), &evicted);
+    st = suga_store_configure(s, max_entries, max_bytes, suga_clock_monotonic_ms(), &evicted);
     json_integer_set(json_object_get(out, "evicted"), (json_int_t)evicted);
     return deliver(ctx, st, out, result);
 }
 
 /* ---- C API ---- */
-
-suga_status suga_cache_set_clock(int64_t (*now)(void))
-{
-    cache_clock = now;
-    return SUGA_OK;
-}
 
 suga_status suga_cache_reset(void)
 {

@@ -1,14 +1,14 @@
 /* circuit_breaker.c: the circuit_breaker interface over the breakers of the engine's own table
  * (suga_main_table; declared in spec/limits.yaml, state machine in runtime/breaker.c).
  *
- * Time is the engine's monotonic clock (suga_runtime_now_ms), the one module idle times and the
- * result cache use, so a test that replaces it with suga_modules_set_clock moves cooldowns too.
+ * Time is the runtime's monotonic clock (suga_clock.h), the one module idle times and the result
+ * cache use, so a test that replaces it (suga_clock_set_test_clock) moves cooldowns too.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "suga_breaker.h"
-#include "suga_internal.h"
+#include "suga_clock.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -29,7 +29,7 @@ suga_status suga_handle_circuit_breaker_get(suga_ctx *ctx, const suga_args_circu
     suga_status st = find(ctx, args->name, &index);
     if (st != SUGA_OK)
         return st;
-    st = suga_breaker_describe(&suga_main_table, index, suga_runtime_now_ms(), result);
+    st = suga_breaker_describe(&suga_main_table, index, suga_clock_monotonic_ms(), result);
     if (st != SUGA_OK)
         return suga_fail(ctx, st, "%s: out of memory building the result", ctx->op->name);
     return SUGA_OK;
@@ -38,7 +38,7 @@ suga_status suga_handle_circuit_breaker_get(suga_ctx *ctx, const suga_args_circu
 suga_status suga_handle_circuit_breaker_list(suga_ctx *ctx, const suga_args_circuit_breaker_list *args, json_t **result)
 {
     (void)args;
-    suga_status st = suga_breaker_describe_all(&suga_main_table, suga_runtime_now_ms(), result);
+    suga_status st = suga_breaker_describe_all(&suga_main_table, suga_clock_monotonic_ms(), result);
     if (st != SUGA_OK)
         return suga_fail(ctx, st, "%s: out of memory building the result", ctx->op->name);
     return SUGA_OK;
@@ -51,7 +51,7 @@ suga_status suga_handle_circuit_breaker_reset(suga_ctx *ctx, const suga_args_cir
     if (st != SUGA_OK)
         return st;
     suga_breaker_phase before;
-    suga_breaker_phase_at(&suga_main_table, index, suga_runtime_now_ms(), &before);
+    suga_breaker_phase_at(&suga_main_table, index, suga_clock_monotonic_ms(), &before);
     suga_breaker_reset(&suga_main_table, index);
     return suga_util_result(ctx,
                             json_pack("{s:s, s:s, s:s}", "name", suga_main_table.breakers[index].name,
@@ -83,7 +83,7 @@ suga_status suga_handle_circuit_breaker_call(suga_ctx *ctx, const suga_args_circ
      * trial slot the dispatcher's own admit then needs */
     if (op->breaker_index == index)
         return suga_table_call_op_json(&suga_main_table, ctx, op, args->args, result);
-    st = suga_breaker_admit(&suga_main_table, index, suga_runtime_now_ms(), ctx);
+    st = suga_breaker_admit(&suga_main_table, index, suga_clock_monotonic_ms(), ctx);
     if (st != SUGA_OK)
         return st;
     /* this breaker counts the outcome, as the dispatcher's would (suga_ctx.under_breaker) */
@@ -91,6 +91,6 @@ suga_status suga_handle_circuit_breaker_call(suga_ctx *ctx, const suga_args_circ
     ctx->under_breaker = true;
     st = suga_table_call_op_json(&suga_main_table, ctx, op, args->args, result);
     ctx->under_breaker = under_breaker;
-    suga_breaker_record_status(&suga_main_table, index, st, suga_runtime_now_ms());
+    suga_breaker_record_status(&suga_main_table, index, st, suga_clock_monotonic_ms());
     return st;
 }

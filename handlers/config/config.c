@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "config/suga_config.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -319,6 +321,18 @@ static suga_status secret_slot(const char *name, const char *text)
     return suga_secret_set(slot, text, text ? strlen(text) : 0);
 }
 
+/* The runtime's log reads LOG_LEVEL from the environment and knows nothing of overrides, so a
+ * change of the override is pushed to it: the level now in force (override, else environment),
+ * when there is one. A value that is no level is the settings' to report (config.settings). */
+static void follow_log_level(const char *name)
+{
+    const char *text = NULL;
+    suga_log_level level;
+    if (!strcmp(name, "LOG_LEVEL") && lookup(name, &text) != SOURCE_UNSET &&
+        suga_log_parse_level(text, &level) == SUGA_OK)
+        suga_log_set_level(level);
+}
+
 /* Everything that can fail happens before the override is touched, so a failed set changes nothing. */
 suga_status suga_handle_config_set(suga_ctx *ctx, const suga_args_config_set *args, json_t **result)
 {
@@ -355,6 +369,7 @@ suga_status suga_handle_config_set(suga_ctx *ctx, const suga_args_config_set *ar
     } else {
         overrides.items[overrides.count++] = fresh;
     }
+    follow_log_level(name);
     *result = out;
     return SUGA_OK;
 }
@@ -371,6 +386,7 @@ suga_status suga_handle_config_unset(suga_ctx *ctx, const suga_args_config_unset
             secret_slot(name, NULL); /* forgetting cannot fail */
         free_override(o);
         *o = overrides.items[--overrides.count];
+        follow_log_level(name);
     }
     *result = out;
     return SUGA_OK;

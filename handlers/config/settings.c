@@ -7,7 +7,9 @@
 #include "config/suga_config.h"
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
-#include "logging/suga_logging.h"
+#include "suga_clock.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -205,23 +207,10 @@ static suga_status check_token(suga_ctx *ctx, const char *source, const char *to
     return SUGA_OK;
 }
 
-/* logging's names for its levels, and "warn" */
-static bool parse_log_level(const char *text, suga_log_level *out)
-{
-    for (suga_log_level l = SUGA_LOG_DEBUG; l <= SUGA_LOG_ERROR; l++) {
-        if (!strcasecmp(text, suga_log_level_name(l))) {
-            *out = l;
-            return true;
-        }
-    }
-    *out = SUGA_LOG_WARNING;
-    return !strcasecmp(text, "warn");
-}
-
 static suga_status check_log_level(suga_ctx *ctx, const char *source, const char *level)
 {
     suga_log_level ignored;
-    if (!level[0] || parse_log_level(level, &ignored))
+    if (!level[0] || suga_log_parse_level(level, &ignored) == SUGA_OK)
         return SUGA_OK;
     return suga_fail(ctx, SUGA_E_STATE, "%s must be debug, info, warning or error, got \"%.32s\"", source, level);
 }
@@ -303,7 +292,7 @@ static suga_status load_values(suga_settings *s, suga_ctx *ctx, bool with_store)
         return st;
     if ((st = check_log_level(ctx, label(s->log_level_source, buf, sizeof buf), s->log_level)) != SUGA_OK)
         return st;
-    suga_util_now_ms(&s->loaded_at_ms);
+    s->loaded_at_ms = suga_clock_wall_ms();
     return SUGA_OK;
 }
 
@@ -322,13 +311,14 @@ static bool same_values(const suga_settings *a, const suga_settings *b)
 static suga_log_level wanted_level(const suga_settings *s)
 {
     suga_log_level level = SUGA_LOG_INFO;
-    if (s->log_level[0] && parse_log_level(s->log_level, &level))
+    if (s->log_level[0] && suga_log_parse_level(s->log_level, &level) == SUGA_OK)
         return level;
     return s->debug_mode ? SUGA_LOG_DEBUG : SUGA_LOG_INFO;
 }
 
 /* Put fresh in force. A changed LOG_LEVEL or DEBUG_MODE (from Parameter Store, say) applies to the
- * log at once: logging read LOG_LEVEL itself at start-up, and knows nothing of DEBUG_MODE. */
+ * log at once: the runtime's log read LOG_LEVEL from the environment itself at start-up, and
+ * knows nothing of DEBUG_MODE or Parameter Store. */
 static void commit(suga_settings *fresh, bool *changed)
 {
     bool differ = !same_values(fresh, &current);
@@ -359,7 +349,7 @@ suga_status suga_settings_get(const suga_settings **out, suga_ctx *ctx)
         fresh.version = 1;
         current = fresh;
         loaded = true;
-        if (!current.log_level[0] && current.debug_mode) /* LOG_LEVEL, when set, logging read itself */
+        if (!current.log_level[0] && current.debug_mode) /* LOG_LEVEL, when set, the log read itself */
             suga_log_set_level(SUGA_LOG_DEBUG);
     }
     *out = &current;
@@ -374,8 +364,7 @@ suga_status suga_settings_refresh(suga_ctx *ctx, bool force, bool *changed)
     suga_status st = suga_settings_get(&in_force, ctx);
     if (st != SUGA_OK)
         return st;
-    int64_t now = 0;
-    suga_util_now_ms(&now);
+    int64_t now = suga_clock_wall_ms();
     bool due = force || (in_force->ssm_parameter_prefix[0] &&
                          (!in_force->fetched_at_ms || now < store.attempted_at_ms ||
                           now - store.attempted_at_ms >= in_force->ssm_ttl_s * 1000));
@@ -435,7 +424,7 @@ static json_t *store_json(const suga_settings *s)
         }
     }
     char fetched_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(s->fetched_at_ms, fetched_at);
+    suga_clock_iso8601(s->fetched_at_ms, fetched_at);
     return json_pack("{s:s, s:I, s:i, s:o, s:I, s:I, s:s?, s:o}", "prefix", s->ssm_parameter_prefix, "ttl_s",
                      (json_int_t)s->ssm_ttl_s, "port", s->ssm_port, "fetched_at",
                      s->fetched_at_ms ? json_string(fetched_at) : json_null(), "fetches", (json_int_t)store.fetches,
@@ -452,7 +441,7 @@ suga_status suga_settings_status(json_t **out)
         return SUGA_OK;
     }
     char loaded_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(current.loaded_at_ms, loaded_at);
+    suga_clock_iso8601(current.loaded_at_ms, loaded_at);
     *out = json_pack("{s:I, s:s, s:o}", "version", (json_int_t)current.version, "loaded_at", loaded_at,
                      "parameter_store", store_json(&current));
     return *out ? SUGA_OK : SUGA_E_NOMEM;
@@ -463,7 +452,7 @@ suga_status suga_settings_status(json_t **out)
 static json_t *describe(const suga_settings *s)
 {
     char loaded_at[SUGA_ISO8601_SIZE];
-    suga_util_iso8601(s->loaded_at_ms, loaded_at);
+    suga_clock_iso8601(s->loaded_at_ms, loaded_at);
     json_t *url = s->home_assistant_url[0] ? json_string(s->home_assistant_url) : json_null();
     return json_pack("{s:{s:o, s:s, s:b, s:s, s:b, s:s}, s:b, s:s, s:s?, s:s, s:s?, s:o, s:I, s:s}", "home_assistant",
                      "url", url, "url_source", s->url_source, "token_set", s->home_assistant_token[0] != '\0',

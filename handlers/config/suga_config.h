@@ -38,8 +38,4 @@ suga_status suga_config_get_string(const char *name, const char *fallback, char 
  * an override wins over Parameter Store, which wins over the environment (suga_settings.h). */
 bool suga_config_is_overridden(const char *name);
 
-/* Drop every override (the environment is untouched), releasing their memory. For tests and for
- * a process that wants to start again from its environment. */
-suga_status suga_config_reset(void);
-
 #endif

@@ -92,8 +92,4 @@ suga_status suga_settings_reload(bool *changed, suga_ctx *ctx);
  * when the settings were never loaded. The caller owns *out. */
 suga_status suga_settings_status(json_t **out);
 
-/* Forget the loaded settings and the Parameter Store counters (tests); the next
- * suga_settings_get loads them again. */
-suga_status suga_settings_reset(void);
-
 #endif

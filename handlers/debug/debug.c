@@ -4,26 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config/suga_settings.h"
 #include "suga_breaker.h"
+#include "suga_clock.h"
 #include "suga_engine.h"
-#include "suga_internal.h"
-#include "suga_metrics.h"
 #include "suga_mask.h"
+#include "suga_metrics.h"
 #include "suga_ops.h"
+#include "suga_suggest.h"
 #include "utility/suga_utility.h"
 
 /* ---- uptime ---- */
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool read_small_file(const char *path, char *buf, size_t size)
 {
@@ -77,11 +70,11 @@ static int64_t uptime_ms(void)
 {
     static int64_t first_call; /* the fallback clock starts when debug is first asked */
     if (!first_call)
-        first_call = monotonic_ms();
+        first_call = suga_clock_monotonic_ms();
     int64_t ms;
     if (uptime_from_proc(&ms))
         return ms;
-    return monotonic_ms() - first_call;
+    return suga_clock_monotonic_ms() - first_call;
 }
 
 suga_status suga_handle_debug_health(suga_ctx *ctx, const suga_args_debug_health *args, json_t **result)
@@ -224,7 +217,7 @@ suga_status suga_handle_debug_diagnostics(suga_ctx *ctx, const suga_args_debug_d
     json_t *modules = NULL, *breakers = NULL, *metrics = NULL;
     suga_status st = suga_describe_modules_live(&suga_main_table, &modules);
     if (st == SUGA_OK)
-        st = suga_breaker_describe_all(&suga_main_table, suga_runtime_now_ms(), &breakers);
+        st = suga_breaker_describe_all(&suga_main_table, suga_clock_monotonic_ms(), &breakers);
     if (st == SUGA_OK)
         st = suga_metrics_status(suga_metrics_default(), &metrics, NULL);
     if (st != SUGA_OK) {

@@ -19,8 +19,9 @@
 #include <strings.h>
 
 #include "config/suga_settings.h"
-#include "suga_internal.h"
+#include "suga_clock.h"
 #include "suga_ops.h"
+#include "suga_result_cache.h"
 #include "utility/suga_utility.h"
 
 /* The request timeout: Alexa waits 8 s for the whole skill; leave room for the rest. */
@@ -127,13 +128,12 @@ static json_t *state_key(json_t *state)
 
 suga_status suga_handle_homeassistant_health(suga_ctx *ctx, const suga_args_homeassistant_health *args, json_t **result)
 {
-    int64_t t0 = 0, t1 = 0;
-    suga_util_now_ms(&t0);
+    int64_t t0 = suga_clock_monotonic_ms();
     json_t *body;
     suga_status st = ha_request(ctx, "GET", "/api/", NULL, args->has_access_token, args->access_token, &body);
     if (st != SUGA_OK)
         return st;
-    suga_util_now_ms(&t1);
+    int64_t t1 = suga_clock_monotonic_ms();
     json_t *message = json_object_get(body, "message");
     json_t *out = json_pack("{s:b, s:O, s:I}", "ok", 1, "message", message ? message : json_null(), "elapsed_ms",
                             (json_int_t)(t1 - t0));

@@ -26,8 +26,8 @@
  * limits.breakers (defaults below when it is not declared). Transport failures and 5xx answers
  * count against it; an open one refuses at once with SUGA_E_UNAVAILABLE. A call made inside an
  * operation that has its own breaker (suga_ctx.under_breaker: the homeassistant.* operations)
- * is left to that breaker, so one failure is counted once. Its time is the runtime's clock
- * (suga_runtime_now_ms), which tests replace with suga_modules_set_clock.
+ * is left to that breaker, so one failure is counted once. Its time is the runtime's monotonic
+ * clock (suga_clock.h), which tests replace with suga_clock_set_test_clock.
  *
  * Secrets: the values of secret-looking headers (suga_is_secret_name: Authorization,
  * X-Api-Key, Cookie...), the credential after "Bearer " or "Basic ", and a password in the URL
@@ -43,15 +43,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "config/suga_config.h"
-#include "logging/suga_logging.h"
 #include "suga_breaker.h"
-#include "suga_internal.h"
+#include "suga_clock.h"
+#include "suga_log.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -93,7 +92,7 @@ typedef struct pool_host {
     long last_status;       /* 0 = no answer yet */
     char last_error[LAST_ERROR_MAX];
     uint64_t last_used;     /* the pool's sequence number at the last use: LRU order */
-    int64_t last_used_ms;   /* suga_runtime_now_ms */
+    int64_t last_used_ms;   /* suga_clock_monotonic_ms */
     suga_breaker_state breaker; /* this host's circuit breaker (state.host_breaker's thresholds) */
 } pool_host;
 
@@ -139,20 +138,6 @@ __attribute__((destructor)) static void http_client_unloaded(void)
 }
 
 /* ---- small helpers ---- */
-
-static double monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int64_t wall_ms(void)
-{
-    int64_t now = 0;
-    suga_util_now_ms(&now);
-    return now;
-}
 
 /* in (NULL = "") into out[size], cut to fit */
 static void copy_text(char *out, size_t size, const char *in)
@@ -857,7 +842,7 @@ static void record_host_outcome(pool_host *h, CURLcode rc, suga_status failure, 
         outcome = status >= 500 ? SUGA_E_UNAVAILABLE : SUGA_OK;
     else if (failure == SUGA_E_UNAVAILABLE && !(rc == CURLE_OPERATION_TIMEDOUT && clipped))
         outcome = SUGA_E_UNAVAILABLE;
-    suga_breaker_state_record_status(state.host_breaker, &h->breaker, outcome, suga_runtime_now_ms());
+    suga_breaker_state_record_status(state.host_breaker, &h->breaker, outcome, suga_clock_monotonic_ms());
 }
 
 static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_request *a, const char *method, target *t,
@@ -867,7 +852,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     int64_t asked = a->has_timeout_ms ? a->timeout_ms : state.timeout_ms, timeout = asked;
     bool clipped = false;
     if (ctx->deadline_ms > 0) {
-        int64_t left = ctx->deadline_ms - wall_ms() - SAFETY_MARGIN_MS;
+        int64_t left = ctx->deadline_ms - suga_clock_wall_ms() - SAFETY_MARGIN_MS;
         if (left <= 0) {
             char why[160];
             snprintf(why, sizeof why,
@@ -901,7 +886,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     if (counted) {
         char subject[HOST_KEY_MAX + 64];
         snprintf(subject, sizeof subject, "%s: circuit breaker for %s", ctx->op->name, h->key);
-        st = suga_breaker_state_admit(state.host_breaker, &h->breaker, subject, suga_runtime_now_ms(), ctx);
+        st = suga_breaker_state_admit(state.host_breaker, &h->breaker, subject, suga_clock_monotonic_ms(), ctx);
     }
     if (st != SUGA_OK) {
         curl_slist_free_all(rh.list);
@@ -909,7 +894,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         return st;
     }
     h->last_used = ++state.sequence;
-    h->last_used_ms = suga_runtime_now_ms();
+    h->last_used_ms = suga_clock_monotonic_ms();
     if (!verify && t->tls && a->has_verify_tls && !h->warned_insecure && state.verify_tls) {
         h->warned_insecure = true;
         char message[HOST_KEY_MAX + 128];
@@ -944,9 +929,9 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r.max);
     set_method(e, method, &body);
 
-    double started = monotonic_us();
+    double started = suga_clock_elapsed_ms();
     CURLcode rc = r.headers ? curl_easy_perform(e) : CURLE_OUT_OF_MEMORY;
-    double elapsed_ms = (double)(int64_t)((monotonic_us() - started) / 10.0) / 100.0; /* 0.01 ms */
+    double elapsed_ms = (double)(int64_t)((suga_clock_elapsed_ms() - started) * 100.0) / 100.0; /* 0.01 ms */
     h->verify_tls = verify;
 
     long connects = 0, status = 0;
@@ -1109,7 +1094,7 @@ suga_status suga_handle_http_client_status(suga_ctx *ctx, const suga_args_http_c
     if (st != SUGA_OK)
         return st;
     json_t *hosts = json_array();
-    int64_t now = suga_runtime_now_ms();
+    int64_t now = suga_clock_monotonic_ms();
     /* most recently used first */
     const pool_host *order[MAX_HOSTS];
     for (uint32_t i = 0; i < state.host_count; i++) {

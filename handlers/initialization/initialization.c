@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -58,7 +59,7 @@ suga_status suga_handle_initialization_status(suga_ctx *ctx, const suga_args_ini
                         "guard_note", "the engine was not started (suga_engine_init)", "modules", modules);
     } else {
         char started[SUGA_ISO8601_SIZE];
-        suga_util_iso8601(e->init.started_ms, started);
+        suga_clock_iso8601(e->init.started_ms, started);
         out = json_pack("{s:b, s:s, s:f, s:b, s:s, s:o}", "ready", 1, "started_at", started, "duration_ms",
                         e->init.duration_ms, "guard_resumed", e->init.guard_resumed, "guard_note",
                         e->init.guard_note, "modules", modules);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suga_clock.h"
 #include "suga_engine.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -44,9 +45,7 @@ suga_status suga_handle_lambda_context(suga_ctx *ctx, const suga_args_lambda_con
     (void)args;
     json_t *deadline = json_null(), *remaining = json_null();
     if (ctx->deadline_ms > 0) {
-        int64_t now = 0;
-        suga_util_now_ms(&now);
-        int64_t left = ctx->deadline_ms - now;
+        int64_t left = ctx->deadline_ms - suga_clock_wall_ms();
         deadline = json_integer(ctx->deadline_ms);
         remaining = json_integer(left > 0 ? left : 0); /* past the deadline is simply no time left */
     }

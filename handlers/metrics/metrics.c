@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "suga_clock.h"
 #include "suga_metrics.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
@@ -150,9 +151,7 @@ suga_status suga_handle_metrics_export(suga_ctx *ctx, const suga_args_metrics_ex
     char ns[SUGA_METRICS_NAMESPACE_MAX + 1];
     if ((st = c_string(ctx, "the namespace", args->namespace, SUGA_METRICS_NAMESPACE_MAX, ns)) != SUGA_OK)
         return st;
-    int64_t now = 0;
-    if (suga_util_now_ms(&now) != SUGA_OK)
-        return suga_fail(ctx, SUGA_E_INTERNAL, "%s: cannot read the clock", ctx->op->name);
+    int64_t now = suga_clock_wall_ms();
     suga_ctx local;
     suga_ctx_init(&local);
     json_t *emf = NULL, *plan = NULL;

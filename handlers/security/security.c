@@ -21,8 +21,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "suga_clock.h"
 #include "suga_mask.h"
 #include "suga_ops.h"
+#include "suga_suggest.h"
 #include "utility/suga_utility.h"
 
 #define REASON_MAX 160
@@ -756,9 +758,7 @@ static void check_jwt_claims(json_t *header, json_t *payload, bool home_assistan
     const char *alg = json_string_value(json_object_get(header, "alg"));
     bool has_nbf;
     double nbf;
-    int64_t now_ms = 0;
-    suga_util_now_ms(&now_ms);
-    double now = (double)now_ms / 1000.0;
+    double now = (double)suga_clock_wall_ms() / 1000.0;
     if (!alg)
         reason(v->reason, sizeof v->reason, "the header has no 'alg'");
     else if (!strcmp(alg, "none"))
@@ -830,7 +830,7 @@ suga_status suga_handle_security_check_token(suga_ctx *ctx, const suga_args_secu
     if (out && v.has_exp) {
         char iso[SUGA_ISO8601_SIZE];
         /* an exp beyond what the calendar functions handle is reported as a number of seconds */
-        json_t *at = fabs(v.exp) < 1e14 && suga_util_iso8601((int64_t)(v.exp * 1000.0), iso) == SUGA_OK
+        json_t *at = fabs(v.exp) < 1e14 && suga_clock_iso8601((int64_t)(v.exp * 1000.0), iso) == SUGA_OK
                          ? json_string(iso)
                          : json_real(v.exp);
         if (json_object_set_new(out, "expires_at", at) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "singleton/suga_singleton.h"
+#include "suga_clock.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -110,13 +111,6 @@ static void drop_at(size_t pos)
         it.destroy(it.native);
 }
 
-static int64_t wall_ms(void)
-{
-    int64_t now = 0;
-    suga_util_now_ms(&now);
-    return now;
-}
-
 /* ---- C API ---- */
 
 static suga_status create_native(const char *name, suga_singleton_create_fn create, void *arg,
@@ -138,7 +132,7 @@ static suga_status create_native(const char *name, suga_singleton_create_fn crea
         .kind = KIND_NATIVE,
         .native = made,
         .destroy = destroy,
-        .created_ms = wall_ms(),
+        .created_ms = suga_clock_wall_ms(),
         .uses = 1,
         .bytes = bytes,
     };
@@ -209,7 +203,7 @@ static suga_status create_json(suga_ctx *ctx, const char *name, json_t *init, js
         .name = strdup(name),
         .kind = KIND_JSON,
         .value = value,
-        .created_ms = wall_ms(),
+        .created_ms = suga_clock_wall_ms(),
         .uses = 1,
         .bytes = bytes,
     };

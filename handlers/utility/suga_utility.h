@@ -1,4 +1,5 @@
-/* suga_utility.h: helpers the other handler modules share (ids, time, UTF-8, JSON; secrets are the runtime's, suga_mask.h).
+/* suga_utility.h: helpers the other handler modules share (ids, UTF-8, JSON; time and secrets are the
+ * runtime's: suga_clock.h, suga_mask.h).
  *
  * Every function returns a suga_status (pure predicates return bool) and never aborts; a NULL
  * pointer where an output is expected gives SUGA_E_INVALID_ARG. These functions take no suga_ctx:
@@ -15,18 +16,10 @@
 #include "suga.h"
 
 #define SUGA_UUID_LEN 36     /* "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" */
-#define SUGA_ISO8601_SIZE 32 /* room for any year an int64_t of milliseconds can express */
 
 /* A random UUID version 4 (RFC 9562) from getrandom(); lower-case, NUL-terminated.
  * SUGA_E_IO when the kernel's random source fails. */
 suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1]);
-
-/* Wall-clock time (CLOCK_REALTIME) in milliseconds since the Unix epoch. */
-suga_status suga_util_now_ms(int64_t *out);
-
-/* epoch_ms as ISO-8601 UTC with milliseconds: "2026-11-23T10:49:00.123Z".
- * SUGA_E_INVALID_ARG when the time is outside what the C library can break down. */
-suga_status suga_util_iso8601(int64_t epoch_ms, char out[SUGA_ISO8601_SIZE]);
 
 /* The longest prefix of s[0..len) of at most max bytes that does not split a UTF-8 sequence:
  * *cut = len when len <= max. Bytes that are not valid UTF-8 are treated as single characters. */

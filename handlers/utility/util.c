@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "suga_mask.h"
+#include "suga_table.h" /* ctx->op->name */
 #include "utility/suga_utility.h"
 
 suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1])
@@ -34,38 +34,6 @@ suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1])
         out[o++] = hex[b[i] & 0x0F];
     }
     out[o] = '\0';
-    return SUGA_OK;
-}
-
-suga_status suga_util_now_ms(int64_t *out)
-{
-    if (!out)
-        return SUGA_E_INVALID_ARG;
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-        return SUGA_E_IO;
-    *out = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    return SUGA_OK;
-}
-
-suga_status suga_util_iso8601(int64_t epoch_ms, char out[SUGA_ISO8601_SIZE])
-{
-    if (!out)
-        return SUGA_E_INVALID_ARG;
-    /* floor division, so that -1 ms is 23:59:59.999 of the day before, not .-01 */
-    int64_t secs = epoch_ms / 1000, ms = epoch_ms % 1000;
-    if (ms < 0) {
-        ms += 1000;
-        secs -= 1;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return SUGA_E_INVALID_ARG;
-    int n = snprintf(out, SUGA_ISO8601_SIZE, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
-    if (n < 0 || n >= SUGA_ISO8601_SIZE)
-        return SUGA_E_INVALID_ARG;
     return SUGA_OK;
 }
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "suga_clock.h"
 #include "suga_ops.h"
 #include "utility/suga_utility.h"
 
@@ -17,9 +18,9 @@ suga_status suga_handle_utility_correlation_id(suga_ctx *ctx, const suga_args_ut
 suga_status suga_handle_utility_timestamp(suga_ctx *ctx, const suga_args_utility_timestamp *args, json_t **result)
 {
     (void)args;
-    int64_t now;
+    int64_t now = suga_clock_wall_ms();
     char iso[SUGA_ISO8601_SIZE];
-    if (suga_util_now_ms(&now) != SUGA_OK || suga_util_iso8601(now, iso) != SUGA_OK)
+    if (suga_clock_iso8601(now, iso) != SUGA_OK)
         return suga_fail(ctx, SUGA_E_IO, "%s: the real-time clock cannot be read", ctx->op->name);
     return suga_util_result(ctx, json_pack("{s:I, s:s}", "epoch_ms", (json_int_t)now, "iso8601", iso), result);
 }

@@ -5,6 +5,7 @@
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
 #include "handler_test.h"
+#include "suga_handler_test_hooks.h"
 
 static int64_t fake_now;
 
@@ -20,13 +21,13 @@ static void setup(void)
     suga_config_reset();
     suga_cache_reset();
     fake_now = 1000000;
-    suga_cache_set_clock(fake_clock);
+    suga_clock_set_test_clock(fake_clock);
 }
 
 static void teardown(void)
 {
     suga_cache_reset();
-    suga_cache_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
     suga_config_reset();
     unsetenv("SUGA_CACHE_MAX_ENTRIES");
     unsetenv("SUGA_CACHE_MAX_BYTES");

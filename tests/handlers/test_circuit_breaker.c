@@ -7,6 +7,7 @@
  * with SUGA_E_HANDLER, which counts against a breaker (bad JSON given to utility.json_parse is
  * SUGA_E_INVALID_ARG, which does not: it is the caller's fault, not the dependency's). */
 #include "handler_test.h"
+#include "suga_test_hooks.h"
 
 static int64_t fake_now = 1000000;
 
@@ -17,7 +18,7 @@ static int64_t fake_clock(void)
 
 static void setup(void)
 {
-    suga_modules_set_clock(fake_clock);
+    suga_clock_set_test_clock(fake_clock);
     json_decref(call_ok("config.set", "{\"name\": \"CB_TEST_NUMBER\", \"value\": \"not a number\"}"));
 }
 

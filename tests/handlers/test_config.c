@@ -3,6 +3,7 @@
 
 #include "config/suga_config.h"
 #include "handler_test.h"
+#include "suga_handler_test_hooks.h"
 
 static const char *const test_vars[] = {
     "SUGA_T_VALUE", "SUGA_T_INT", "SUGA_T_NUM", "SUGA_T_BOOL", "SUGA_T_API_TOKEN", "SUGA_TLIST_A", "SUGA_TLIST_B",

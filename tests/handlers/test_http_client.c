@@ -90,8 +90,9 @@ int main(int argc, char **argv)
 
 #include "config/suga_parameter_store.h"
 #include "handler_test.h"
-#include "logging/suga_logging.h"
 #include "proc.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 
 /* A token no message, result or log record may ever contain. */
 #define MARKER "suga-marker-token-7f3a9c21e5"
@@ -709,7 +710,7 @@ static json_t *host_breaker(const char *key)
 
 Test(http_client_breaker, a_failing_host_opens_and_other_hosts_are_unaffected)
 {
-    suga_modules_set_clock(test_clock);
+    suga_clock_set_test_clock(test_clock);
     int port = closed_port();
     char msg[SUGA_ERROR_MAX], want[256], key[64];
     snprintf(key, sizeof key, "http://127.0.0.1:%d", port);
@@ -744,12 +745,12 @@ Test(http_client_breaker, a_failing_host_opens_and_other_hosts_are_unaffected)
                 "{\"name\": \"http_client\", \"failure_threshold\": 5, \"cooldown_seconds\": 30,"
                 " \"half_open_max_calls\": 1, \"success_threshold\": 1, \"source\": \"spec/limits.yaml:16:5\"}");
     json_decref(st);
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 Test(http_client_breaker, server_errors_count_and_the_cooldown_leads_to_a_trial)
 {
-    suga_modules_set_clock(test_clock);
+    suga_clock_set_test_clock(test_clock);
     char key[64], msg[SUGA_ERROR_MAX];
     snprintf(key, sizeof key, "http://127.0.0.1:%d", server.port);
     /* 5xx answers are results for the caller, and failures of the host */
@@ -780,7 +781,7 @@ Test(http_client_breaker, server_errors_count_and_the_cooldown_leads_to_a_trial)
     cr_expect_eq(int_field(b, "consecutive_failures"), 0);
     json_decref(b);
     json_decref(get_json("/json"));
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 Test(http_client_breaker, answers_below_500_and_our_own_limits_do_not_count)
@@ -838,7 +839,7 @@ Test(http_client_breaker, calls_under_an_operation_breaker_are_left_to_it)
 
 Test(http_client_breaker, a_parameter_store_fetch_goes_through_the_host_breaker)
 {
-    suga_modules_set_clock(test_clock);
+    suga_clock_set_test_clock(test_clock);
     setenv("AWS_SESSION_TOKEN", "session-for-the-test", 1);
     int port = closed_port();
     char value[64], want[SUGA_ERROR_MAX];
@@ -862,7 +863,7 @@ Test(http_client_breaker, a_parameter_store_fetch_goes_through_the_host_breaker)
              "http://127.0.0.1:%d is open after 5 consecutive failures; next trial in 30.0 s",
              port, port);
     cr_expect_str_eq(ctx.error, want);
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 /* ---- limits and bodies ---- */

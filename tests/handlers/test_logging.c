@@ -4,7 +4,8 @@
 
 #include "config/suga_config.h"
 #include "handler_test.h"
-#include "logging/suga_logging.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 
 #define ISO_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"
 
@@ -234,6 +235,40 @@ Test(logging, log_level_override_through_config)
     setenv("LOG_LEVEL", "error", 1);
     json_decref(call_ok("config.set", "{\"name\": \"LOG_LEVEL\", \"value\": \"debug\"}"));
     assert_json(call_ok("logging.get_level", NULL), "{\"level\": \"debug\"}");
+}
+
+/* The log reads the environment only; the config module pushes an override to it, also after
+ * the level was first read, and its removal gives the environment's level back. */
+Test(logging, log_level_override_after_first_use)
+{
+    setenv("LOG_LEVEL", "error", 1);
+    assert_json(call_ok("logging.get_level", NULL), "{\"level\": \"error\"}");
+    json_decref(call_ok("config.set", "{\"name\": \"LOG_LEVEL\", \"value\": \"Warn\"}"));
+    assert_json(call_ok("logging.get_level", NULL), "{\"level\": \"warning\"}");
+    json_decref(call_ok("config.set", "{\"name\": \"LOG_LEVEL\", \"value\": \"verbose\"}"));
+    assert_json(call_ok("logging.get_level", NULL), "{\"level\": \"warning\"}"); /* no level: left as it was */
+    json_decref(call_ok("config.unset", "{\"name\": \"LOG_LEVEL\"}"));
+    assert_json(call_ok("logging.get_level", NULL), "{\"level\": \"error\"}");
+}
+
+Test(logging, one_parser_for_level_names)
+{
+    static const struct {
+        const char *text;
+        suga_log_level level;
+    } good[] = {{"debug", SUGA_LOG_DEBUG}, {"INFO", SUGA_LOG_INFO}, {"Warning", SUGA_LOG_WARNING},
+                {"warn", SUGA_LOG_WARNING}, {"error", SUGA_LOG_ERROR}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        suga_log_level level = SUGA_LOG_ERROR + 1;
+        cr_assert_eq(suga_log_parse_level(good[i].text, &level), SUGA_OK, "%s", good[i].text);
+        cr_assert_eq(level, good[i].level, "%s", good[i].text);
+    }
+    suga_log_level untouched = SUGA_LOG_INFO;
+    static const char *const bad[] = {"", "verbose", "warnings", " info", "err"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(suga_log_parse_level(bad[i], &untouched), SUGA_E_INVALID_ARG, "'%s'", bad[i]);
+    cr_assert_eq(untouched, SUGA_LOG_INFO);
+    cr_assert_eq(suga_log_parse_level(NULL, &untouched), SUGA_E_INVALID_ARG);
 }
 
 Test(logging, invalid_log_level_warns_once_and_uses_info)

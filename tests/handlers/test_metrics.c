@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "handler_test.h"
+#include "suga_clock.h"
 #include "suga_metrics.h"
 #include "utility/suga_utility.h"
 
@@ -206,10 +207,9 @@ Test(metrics, export_is_the_emf_object_without_flushing)
     record("latency", "12.5", "milliseconds");
     record("invocations", "1", NULL);
     record("invocations", "1", NULL);
-    int64_t before = 0, after = 0;
-    suga_util_now_ms(&before);
+    int64_t before = suga_clock_wall_ms();
     json_t *r = call_ok("metrics.export", NULL);
-    suga_util_now_ms(&after);
+    int64_t after = suga_clock_wall_ms();
     json_t *aws = json_object_get(json_object_get(r, "emf"), "_aws");
     json_int_t ts = int_field(aws, "Timestamp");
     cr_assert(ts >= before && ts <= after, "Timestamp is the wall clock in ms: %lld", (long long)ts);

@@ -54,6 +54,7 @@ int main(void)
 
 #include "handler_test.h"
 #include "proc.h"
+#include "suga_test_hooks.h"
 
 /* ---- helpers ---- */
 
@@ -225,7 +226,7 @@ static int64_t fake_clock(void)
 
 Test(security_module, idle_policy_drops_it_after_300_seconds)
 {
-    suga_modules_set_clock(fake_clock);
+    suga_clock_set_test_clock(fake_clock);
     fake_now = 10000000;
     json_decref(call_ok("security.sha256", "{\"data\": \"x\"}"));
     fake_now += 299000;
@@ -234,7 +235,7 @@ Test(security_module, idle_policy_drops_it_after_300_seconds)
     fake_now += 1000;
     suga_table_end_invocation(&suga_main_table);
     cr_expect_not(mapped("/suga-security.so"), "unused for 300 s");
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 Test(security_module, missing_module_gives_the_engines_error)

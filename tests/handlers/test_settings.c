@@ -6,7 +6,8 @@
 #include "config/suga_parameter_store.h"
 #include "config/suga_settings.h"
 #include "handler_test.h"
-#include "logging/suga_logging.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 
 static const char *const vars[] = {"HOME_ASSISTANT_URL", "BASE_URL", "HOME_ASSISTANT_TOKEN",
                                    "LONG_LIVED_ACCESS_TOKEN", "HOME_ASSISTANT_VERIFY_SSL", "NOT_VERIFY_SSL",

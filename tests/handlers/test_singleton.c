@@ -3,6 +3,7 @@
 
 #include "handler_test.h"
 #include "singleton/suga_singleton.h"
+#include "suga_clock.h"
 #include "utility/suga_utility.h"
 
 /* A native instance that records its life: how often it was made and destroyed, and in which
@@ -243,8 +244,7 @@ Test(singleton, list_sorted_with_kinds_and_stats)
     static const char *const kinds[] = {"native", "json", "json"};
     static const json_int_t uses[] = {1, 2, 1};
     static const json_int_t bytes[] = {1024, 5, 9}; /* 1000 + id; "12345"; {"k":"v"} */
-    int64_t now = 0;
-    suga_util_now_ms(&now);
+    int64_t now = suga_clock_wall_ms();
     for (size_t i = 0; i < 3; i++) {
         json_t *row = json_array_get(list, i);
         cr_assert_eq(json_object_size(row), 5);

@@ -9,6 +9,7 @@
 
 #include "suga_breaker.h"
 #include "suga_ops.h" /* the test table, prefix mod_ */
+#include "suga_test_hooks.h"
 
 suga_status plain_ping(suga_ctx *ctx, const suga_args_plain_ping *args, json_t **result)
 {
@@ -160,7 +161,7 @@ static int64_t fake_clock(void)
 
 Test(modules, idle_unloads_after_idle_seconds)
 {
-    suga_modules_set_clock(fake_clock);
+    suga_clock_set_test_clock(fake_clock);
     fake_now = 1000000;
     echo_ok("lazy_idle.echo");
     fake_now += 4000;
@@ -169,7 +170,7 @@ Test(modules, idle_unloads_after_idle_seconds)
     fake_now += 1000;
     suga_table_end_invocation(&mod_main_table);
     cr_expect_not(mapped("lazy_idle"), "unused for 5 s");
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 Test(modules, memory_unloads_above_the_limit)
@@ -294,7 +295,7 @@ static int64_t cache_clock(void)
 
 Test(result_cache, entries_expire_after_ttl)
 {
-    suga_modules_set_clock(cache_clock);
+    suga_clock_set_test_clock(cache_clock);
     cache_now = 5000000;
     suga_ctx ctx;
     json_t *r = NULL;
@@ -308,7 +309,7 @@ Test(result_cache, entries_expire_after_ttl)
     cr_assert_eq(call(&ctx, "lazy_cached.lookup", "{\"key\": \"t\"}", &r), SUGA_OK);
     json_decref(r);
     cr_expect_eq(state_of("lazy_cached")->loads, 2, "60 s: expired");
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 /* ---- retry and circuit breakers (spec: retry, breaker; limits.breakers) ---- */
@@ -375,7 +376,7 @@ static int64_t breaker_clock(void)
 Test(resilience, an_open_breaker_answers_at_once_and_recovers_after_the_cooldown)
 {
     breaker_now = 1000000;
-    suga_modules_set_clock(breaker_clock);
+    suga_clock_set_test_clock(breaker_clock);
     resilient_reset(2, SUGA_E_UNAVAILABLE);
     suga_ctx ctx;
     json_t *r = NULL;
@@ -395,7 +396,7 @@ Test(resilience, an_open_breaker_answers_at_once_and_recovers_after_the_cooldown
     cr_assert_eq(call(&ctx, "resilient.fragile", NULL, &r), SUGA_OK, "%s", ctx.error);
     json_decref(r);
     cr_expect_eq(mod_main_table.breaker_states[0].trips, 1);
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 static const suga_breaker_state *upstream(void)
@@ -408,7 +409,7 @@ static const suga_breaker_state *upstream(void)
 Test(resilience, a_call_with_its_retries_is_one_breaker_failure)
 {
     breaker_now = 2000000;
-    suga_modules_set_clock(breaker_clock);
+    suga_clock_set_test_clock(breaker_clock);
     resilient_reset(100, SUGA_E_UNAVAILABLE); /* every try fails */
     suga_ctx ctx;
     json_t *r = NULL;
@@ -434,7 +435,7 @@ Test(resilience, a_call_with_its_retries_is_one_breaker_failure)
     cr_expect_eq(upstream()->phase, SUGA_BREAKER_CLOSED, "the trial call succeeded on its third try");
     cr_expect_eq(upstream()->trials_in_flight, 0);
     cr_expect_eq(upstream()->trips, 1);
-    suga_modules_set_clock(NULL);
+    suga_clock_set_test_clock(NULL);
 }
 
 Test(resilience, a_guarded_operation_runs_under_its_breaker)

@@ -8,10 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logging/suga_logging.h"
 #include "suga_engine.h"
 #include "suga_guard.h"
+#include "suga_log.h"
 #include "suga_metrics.h"
+#include "suga_test_hooks.h"
 
 #define NOV_15_2026 INT64_C(1794700800000) /* 2026-11-15T00:00:00Z */
 
@@ -34,6 +35,7 @@ static void setup(void)
     cr_assert(log_stream && metrics_stream);
     cr_assert_eq(suga_log_set_output(log_stream), SUGA_OK);
     cr_assert_eq(suga_log_set_level(SUGA_LOG_INFO), SUGA_OK);
+    cr_assert_eq(suga_clock_set_test_clock(fixed_clock), SUGA_OK);
     strcpy(state_dir, "/tmp/suga-engine-test-XXXXXX");
     cr_assert_not_null(mkdtemp(state_dir));
     snprintf(state_path, sizeof state_path, "%s/guard.json", state_dir);
@@ -43,6 +45,7 @@ static void setup(void)
 static void teardown(void)
 {
     suga_log_reset();
+    suga_clock_set_test_clock(NULL);
     fclose(log_stream);
     fclose(metrics_stream);
     free(log_text);
@@ -56,8 +59,7 @@ TestSuite(engine, .init = setup, .fini = teardown);
 
 static void start(void)
 {
-    suga_engine_config config = {.guard_state_path = state_path, .metrics_out = metrics_stream,
-                                 .wall_clock_ms = fixed_clock};
+    suga_engine_config config = {.guard_state_path = state_path, .metrics_out = metrics_stream};
     suga_ctx ctx;
     suga_ctx_init(&ctx);
     cr_assert_eq(suga_engine_init(&engine, &suga_main_table, &config, &ctx), SUGA_OK, "%s", ctx.error);

@@ -10,8 +10,9 @@
 
 #include "cache/suga_cache.h"
 #include "config/suga_config.h"
-#include "logging/suga_logging.h"
 #include "suga_fusion.h"
+#include "suga_handler_test_hooks.h"
+#include "suga_log.h"
 #include "suga_ops.h"
 
 static FILE *capture;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "suga_mask.h"
+#include "suga_test_hooks.h"
 
 static char out[512];
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "suga.h"
+#include "suga_table.h"
 
 /* Operation ids: dense, in name order; the index into the table's ops. */
 typedef enum suga_op_id {
