@@ -100,6 +100,8 @@ suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
  * Messages may quote input, and JSON (jansson) accepts only valid UTF-8. */
 static size_t utf8_sequence(const unsigned char *s, size_t left)
 {
+    if (left == 0)
+        return 0;
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
     size_t n;
     if (c < 0x80)
@@ -118,6 +120,11 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
     return n;
+}
+
+size_t suga_utf8_sequence_len(const char *s, size_t avail)
+{
+    return s ? utf8_sequence((const unsigned char *)s, avail) : 0;
 }
 
 bool suga_utf8_valid(const char *s, size_t len)

@@ -101,6 +101,14 @@ void suga_ctx_init(suga_ctx *ctx);
  * UTF-8 replaced by '?': a message that quotes input can then go into JSON. */
 void suga_utf8_sanitize(const char *in, char *out, size_t size);
 
+/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF), as jansson requires of every JSON string. A NULL s is valid only when len is 0. */
+bool suga_utf8_valid(const char *s, size_t len);
+
+/* The length (1 to 4) of the well-formed UTF-8 sequence at s, which has `avail` bytes readable,
+ * or 0 when there is none (avail == 0 included). */
+size_t suga_utf8_sequence_len(const char *s, size_t avail);
+
 /* Record an error message in ctx and return `status` (so handlers can `return suga_fail(...)`). */
 suga_status suga_fail(suga_ctx *ctx, suga_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

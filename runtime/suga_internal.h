@@ -37,10 +37,6 @@ uint64_t suga_result_cache_hit_count(void);
 suga_status suga_unknown_operation(const suga_table *table, suga_ctx *ctx, const char *name, size_t len);
 suga_status suga_unknown_fusion(const suga_table *table, suga_ctx *ctx, const char *name);
 
-/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
- * U+10FFFF), as jansson requires of every JSON string (status.c). */
-bool suga_utf8_valid(const char *s, size_t len);
-
 /* "an object", "a string", "null" ...: what a JSON value is (NULL: "nothing"), for messages
  * that must not echo the input itself (args.c). */
 const char *suga_json_kind(const json_t *v);

@@ -177,7 +177,7 @@ static suga_status convert(suga_ctx *ctx, const char *name, setting_source src, 
         break;
     case TYPE_STRING:
     default:
-        if (!suga_util_utf8_valid(text, strlen(text)))
+        if (!suga_utf8_valid(text, strlen(text)))
             return bad_setting(ctx, ctx->op->name, name, src, text, type_nouns[TYPE_STRING]);
         v = json_string(text);
         break;
@@ -463,7 +463,7 @@ static json_t *listed_json(const listed *item)
     json_t *value;
     if (cname && suga_is_secret_name(cname))
         value = json_string(SUGA_MASK);
-    else if (suga_util_utf8_valid(item->value, strlen(item->value)))
+    else if (suga_utf8_valid(item->value, strlen(item->value)))
         value = json_string(item->value);
     else /* JSON cannot carry it; config.get reports the same */
         value = json_null();

@@ -639,7 +639,7 @@ static size_t on_header(char *bytes, size_t size, size_t nmemb, void *userdata)
 /* A JSON string of any bytes: invalid UTF-8 bytes become U+FFFD. */
 static json_t *text_value(const char *s, size_t len)
 {
-    if (suga_util_utf8_valid(s, len))
+    if (suga_utf8_valid(s, len))
         return json_stringn(s, len);
     char *out = malloc(len * 3 + 1);
     if (!out)
@@ -649,7 +649,7 @@ static json_t *text_value(const char *s, size_t len)
         /* the shortest well-formed prefix is one character; none within 4 bytes: a bad byte */
         size_t step = 0;
         for (size_t k = 1; k <= 4 && i + k <= len && !step; k++)
-            if (suga_util_utf8_valid(s + i, k))
+            if (suga_utf8_valid(s + i, k))
                 step = k;
         if (step) {
             memcpy(out + o, s + i, step);

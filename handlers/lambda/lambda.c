@@ -17,12 +17,12 @@
 static json_t *env_or_null(const char *name)
 {
     const char *v = getenv(name);
-    return v && *v && suga_util_utf8_valid(v, strlen(v)) ? json_string(v) : json_null();
+    return v && *v && suga_utf8_valid(v, strlen(v)) ? json_string(v) : json_null();
 }
 
 static json_t *string_or_null(const char *s)
 {
-    return s && suga_util_utf8_valid(s, strlen(s)) ? json_string(s) : json_null();
+    return s && suga_utf8_valid(s, strlen(s)) ? json_string(s) : json_null();
 }
 
 static bool on_lambda(void)

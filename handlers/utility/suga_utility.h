@@ -25,9 +25,7 @@ suga_status suga_util_uuid4(char out[SUGA_UUID_LEN + 1]);
  * *cut = len when len <= max. Bytes that are not valid UTF-8 are treated as single characters. */
 suga_status suga_util_utf8_cut(const char *s, size_t len, size_t max, size_t *cut);
 
-/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points above
- * U+10FFFF), as jansson requires of every JSON string. */
-bool suga_util_utf8_valid(const char *s, size_t len);
+/* Whether a text is UTF-8 is the runtime's question: suga_utf8_valid (suga.h). */
 
 /* Length of the compact JSON encoding of v (JSON null for a NULL v), without building the text.
  * SUGA_E_INVALID_ARG when v cannot be encoded (a reference cycle). */

@@ -90,36 +90,6 @@ suga_status suga_util_json_size(const json_t *v, size_t *out)
     return SUGA_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (avail bytes readable), or 0 when it is not one. */
-static size_t utf8_valid_len(const unsigned char *s, size_t avail)
-{
-    size_t n = utf8_lead_len(s[0]);
-    if (n == 0 || n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!utf8_is_continuation(s[i]))
-            return 0;
-    /* overlong 3/4-byte forms, UTF-16 surrogates and code points above U+10FFFF */
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
-        (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
-
-bool suga_util_utf8_valid(const char *s, size_t len)
-{
-    if (!s)
-        return len == 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_valid_len(u + i, len - i);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 /* One input character as it appears inside the quotes; returns the input bytes consumed. */
 static size_t quote_char(const unsigned char *s, size_t avail, char piece[8])
 {
@@ -131,7 +101,7 @@ static size_t quote_char(const unsigned char *s, size_t avail, char piece[8])
         snprintf(piece, 8, "\\u%04x", *s);
         return 1;
     }
-    size_t n = utf8_valid_len(s, avail);
+    size_t n = suga_utf8_sequence_len((const char *)s, avail);
     if (n == 0) { /* not UTF-8: shown as a byte, so the message itself stays valid UTF-8 */
         snprintf(piece, 8, "\\x%02x", *s);
         return 1;

@@ -209,9 +209,9 @@ Test(utility, json_size_is_the_compact_encoding_length)
 
 Test(utility, utf8_validity)
 {
-    cr_assert(suga_util_utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
-    cr_assert_not(suga_util_utf8_valid("\xc3", 1));         /* truncated */
-    cr_assert_not(suga_util_utf8_valid("\xc0\xaf", 2));     /* overlong */
-    cr_assert_not(suga_util_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
-    cr_assert_not(suga_util_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    cr_assert(suga_utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
+    cr_assert_not(suga_utf8_valid("\xc3", 1));         /* truncated */
+    cr_assert_not(suga_utf8_valid("\xc0\xaf", 2));     /* overlong */
+    cr_assert_not(suga_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    cr_assert_not(suga_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
 }
