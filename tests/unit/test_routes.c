@@ -4,9 +4,11 @@
  * the same spec's lifecycle hooks, run by the engine (suga_engine_run_hooks). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suga_engine.h"
+#include "suga_log.h"
 #include "suga_ops.h" /* the golden table's header */
 #include "suga_routes.h"
 
@@ -428,10 +430,22 @@ Test(hooks, a_failure_names_its_hook)
 Test(hooks, end_hooks_run_at_the_end_of_an_invocation)
 {
     ping_answer = SUGA_E_IO;
+    char *log = NULL;
+    size_t log_size = 0;
+    FILE *log_out = open_memstream(&log, &log_size);
+    cr_assert_not_null(log_out);
+    suga_log_set_output(log_out);
     suga_ctx ctx;
     suga_ctx_init(&ctx);
     cr_expect_eq(suga_engine_end_invocation(&engine, 1.0, &ctx), SUGA_OK, "%s", ctx.error);
     cr_expect_eq(ping_calls, 1);
+    suga_log_set_output(NULL);
+    fclose(log_out);
+    /* nobody else can tell of it: one warning naming the phase, the operation and the status */
+    cr_expect(strstr(log, "\"level\":\"warning\",\"message\":\"sample.ping: told to fail\""), "%s", log);
+    cr_expect(strstr(log, "\"hook\":\"invocation_end\",\"operation\":\"sample.ping\",\"status\":\"io_error\""),
+              "%s", log);
+    free(log);
     const suga_hook *failed = NULL;
     cr_expect_eq(suga_engine_run_hooks(&engine, SUGA_HOOK_INVOCATION_END, &ctx, &failed), SUGA_E_IO);
     cr_expect_eq(failed, &T->hooks[SUGA_HOOK_INVOCATION_END][0]);
