@@ -42,6 +42,7 @@
 #include "runtime_api.h"
 #include "suga_clock.h"
 #include "suga_log.h"
+#include "suga_table.h" /* a failed hook's operation name */
 
 static const char USAGE[] =
     "usage: bootstrap\n"
@@ -135,7 +136,11 @@ static suga_status serve(suga_rapi *api, suga_engine *engine, const suga_rapi_in
         char why[SUGA_ERROR_MAX]; /* handling the event may overwrite ctx->error */
         snprintf(why, sizeof why, "%s", ctx.error);
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, &refusal, &reply);
-        log_function_error(&ctx, refusal.error_type, why);
+        /* an error, not a warning: until the hook succeeds the deployment serves nothing */
+        json_t *fields = json_pack("{s:s, s:s?}", "error_type", refusal.error_type, "hook",
+                                   failed_hook ? engine->table->ops[failed_hook->op].name : NULL);
+        suga_log_write(&ctx, SUGA_LOG_ERROR, why, fields, NULL);
+        json_decref(fields);
         logged = true;
     } else {
         st = suga_lambda_handle(engine, &ctx, inv->event, inv->event_len, NULL, &reply);

@@ -155,6 +155,12 @@ class ParameterStore(unittest.TestCase):
             self.assertIsNone(box.emulator.init_error(), "not an init error: INIT may not call the extension")
             self.assertTrue(box.runtime.alive())
             self.assertNotIn("MARKER", raw_log(box))
+            # each refusal is one error record naming the lifecycle hook that refused it
+            refusals = [r for r in box.log_records() if r.get("hook") == "config.refresh"]
+            self.assertEqual(len(refusals), 2, box.log_records())
+            for r in refusals:
+                self.assertEqual((r["level"], r["error_type"]), ("error", "InvalidConfiguration"), r)
+                self.assertIn("extension refused the session token (403)", r["message"])
         self.ssm.stop()  # no extension layer: nothing listens on the port
         with test_bootstrap.Sandbox(self.env()) as box:
             self.assert_invalid_configuration(self.op(box, "debug.health"), "is its layer added to the function?")
