@@ -166,6 +166,9 @@ static json_t *accept_grant_response(void)
                      "name", "AcceptGrant.Response", "messageId", message_id, "payloadVersion", "3", "payload");
 }
 
+/* The ErrorResponse type of a failed forward to Home Assistant. Not the status table's mapping
+ * (suga_status_alexa_error_type): here the directive was already checked, so a refused argument
+ * can only be the token, and anything else Home Assistant did is an internal error to Alexa. */
 static const char *error_type_for(suga_status st)
 {
     switch (st) {
