@@ -490,7 +490,7 @@ static bool is_tchar(unsigned char c)
 
 typedef struct request_headers {
     struct curl_slist *list;
-    bool content_type, user_agent;
+    bool content_type, user_agent, authorization;
 } request_headers;
 
 static suga_status add_header(suga_ctx *ctx, request_headers *rh, const char *text)
@@ -534,6 +534,7 @@ static suga_status build_headers(suga_ctx *ctx, const json_t *headers, request_h
                                  shown);
         rh->content_type |= !strcasecmp(name, "content-type");
         rh->user_agent |= !strcasecmp(name, "user-agent");
+        rh->authorization |= !strcasecmp(name, "authorization");
         /* "Name;" is libcurl's way to send an empty value ("Name:" would remove the header) */
         size_t size = name_len + len + 3;
         char *line = malloc(size);
@@ -845,6 +846,71 @@ static void record_host_outcome(pool_host *h, CURLcode rc, suga_status failure, 
     suga_breaker_state_record_status(state.host_breaker, &h->breaker, outcome, suga_clock_monotonic_ms());
 }
 
+/* ---- AWS Signature Version 4: done by libcurl, with the process's own credentials ---- */
+
+/* The credentials an aws_sigv4 request is signed with. They come from the environment Lambda
+ * gives the function (its role's temporary credentials), never from the arguments, so no caller
+ * can hand a key to a log or a message; the masking function knows them by name already. */
+typedef struct aws_signing {
+    const char *provider; /* "aws:amz:REGION:SERVICE", NULL when the request is not signed */
+    const char *access_key, *secret_key, *session_token;
+} aws_signing;
+
+static suga_status aws_signing_for(suga_ctx *ctx, const suga_args_http_client_make_request *a,
+                                   const request_headers *rh, aws_signing *sig)
+{
+    *sig = (aws_signing){0};
+    if (!a->has_aws_sigv4)
+        return SUGA_OK;
+#if LIBCURL_VERSION_NUM < 0x074b00 /* 7.75.0: CURLOPT_AWS_SIGV4 */
+    (void)rh;
+    return suga_fail(ctx, SUGA_E_STATE, "%s: aws_sigv4 needs libcurl 7.75 or later, this one is %s", ctx->op->name,
+                     LIBCURL_VERSION);
+#else
+    if (rh->authorization) /* the signature is the Authorization header */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: aws_sigv4 signs the request in its Authorization header: "
+                                                  "an Authorization header of the caller's cannot go with it",
+                         ctx->op->name);
+    const char *key = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY"),
+               *token = getenv("AWS_SESSION_TOKEN");
+    if (!key || !*key || !secret || !*secret)
+        return suga_fail(ctx, SUGA_E_STATE, "%s: aws_sigv4 needs the environment's AWS_ACCESS_KEY_ID and "
+                                            "AWS_SECRET_ACCESS_KEY (Lambda sets them from the function's role)",
+                         ctx->op->name);
+    *sig = (aws_signing){.provider = a->aws_sigv4.ptr, .access_key = key, .secret_key = secret,
+                         .session_token = token && *token ? token : NULL};
+    return SUGA_OK;
+#endif
+}
+
+/* Temporary credentials are only valid with their session token, which SigV4 sends (and signs)
+ * as X-Amz-Security-Token. */
+static suga_status add_session_token(suga_ctx *ctx, request_headers *rh, const char *token)
+{
+    size_t size = sizeof "X-Amz-Security-Token: " + strlen(token);
+    char *line = malloc(size);
+    if (!line)
+        return suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory building the headers", ctx->op->name);
+    snprintf(line, size, "X-Amz-Security-Token: %s", token);
+    suga_status st = add_header(ctx, rh, line);
+    memset(line, 0, size); /* the token does not linger in freed memory (libcurl keeps its copy) */
+    free(line);
+    return st;
+}
+
+static void sign_request(CURL *e, const aws_signing *sig)
+{
+#if LIBCURL_VERSION_NUM >= 0x074b00
+    if (!sig->provider)
+        return;
+    curl_easy_setopt(e, CURLOPT_AWS_SIGV4, sig->provider);
+    curl_easy_setopt(e, CURLOPT_USERNAME, sig->access_key);
+    curl_easy_setopt(e, CURLOPT_PASSWORD, sig->secret_key);
+#else
+    (void)e, (void)sig;
+#endif
+}
+
 static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_request *a, const char *method, target *t,
                            json_t **result)
 {
@@ -878,6 +944,11 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
         st = add_header(ctx, &rh, body.type);
     if (st == SUGA_OK && body.data) /* no "Expect: 100-continue" round trip before a large body */
         st = add_header(ctx, &rh, "Expect:");
+    aws_signing sig = {0};
+    if (st == SUGA_OK)
+        st = aws_signing_for(ctx, a, &rh, &sig);
+    if (st == SUGA_OK && sig.session_token)
+        st = add_session_token(ctx, &rh, sig.session_token);
     pool_host *h = NULL;
     if (st == SUGA_OK && !(h = pool_get(t->key, t->tls)))
         st = suga_fail(ctx, SUGA_E_NOMEM, "%s: out of memory adding %s to the pool", ctx->op->name, t->key);
@@ -928,6 +999,7 @@ static suga_status perform(suga_ctx *ctx, const suga_args_http_client_make_reque
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r.max);
     set_method(e, method, &body);
+    sign_request(e, &sig);
 
     double started = suga_clock_elapsed_ms();
     CURLcode rc = r.headers ? curl_easy_perform(e) : CURLE_OUT_OF_MEMORY;

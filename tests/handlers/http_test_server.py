@@ -25,7 +25,8 @@ line of stdout) and keeps connections alive, so the client's connection reuse ca
   /echo              200 JSON: {method, path, headers (lower-case names), body, client_port,
                      connection_requests, authorization_present, authorization_matches}. The values
                      of Authorization and other secret-looking headers are never echoed ("<not
-                     echoed>"): authorization_matches says whether it was "Bearer <--token>"
+                     echoed>"): authorization_matches says whether it was "Bearer <--token>", sigv4
+                     the shape of an AWS SigV4 Authorization (scope, signed headers), or null
 Every method is accepted on every path. With --tls-cert/--tls-key it serves HTTPS instead.
 """
 import argparse
@@ -40,6 +41,22 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # headers whose values /echo never sends back (the names suga_util_is_secret_name matches)
 SECRET_WORDS = ("token", "secret", "password", "passwd", "authorization", "api_key", "apikey", "api-key",
                 "credential", "private_key", "private-key", "session", "bearer", "cookie", "passphrase")
+
+
+def sigv4_parts(authorization):
+    """The shape of an AWS SigV4 Authorization header, without the access key id or the
+    signature: {algorithm, scope (DATE/REGION/SERVICE/aws4_request), signed_headers,
+    signature_hex_length}; None for any other Authorization. (tests/fixtures/fake_cloudwatch.py
+    checks the signature itself.)"""
+    algorithm, _, rest = authorization.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256":
+        return None
+    fields = dict(part.strip().split("=", 1) for part in rest.split(",") if "=" in part)
+    credential = fields.get("Credential", "")
+    signature = fields.get("Signature", "")
+    return {"algorithm": algorithm, "scope": credential.partition("/")[2],
+            "signed_headers": fields.get("SignedHeaders", "").split(";"),
+            "signature_hex_length": len(signature) if all(c in "0123456789abcdef" for c in signature) else -1}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -149,6 +166,7 @@ class Handler(BaseHTTPRequestHandler):
                 "connection_requests": self.connection_requests,
                 "authorization_present": "authorization" in {k.lower() for k in self.headers.keys()},
                 "authorization_matches": self.headers.get("Authorization") == "Bearer " + self.token,
+                "sigv4": sigv4_parts(self.headers.get("Authorization", "")),
             })
         else:
             self.json(404, {"message": "no route " + self.path})

@@ -965,6 +965,85 @@ Test(http_client, bad_arguments)
     call_fails(&ctx, "http_client.configure", "{\"user_agent\": \"a\\nb\"}", SUGA_E_INVALID_ARG);
 }
 
+/* ---- AWS Signature Version 4 (aws_sigv4): libcurl signs; the signature itself is checked
+ * independently by the fake CloudWatch (tests/fixtures/fake_cloudwatch.py) end to end ---- */
+
+#define AWS_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" MARKER
+
+static void set_aws_credentials(const char *session_token)
+{
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET, 1);
+    if (session_token)
+        setenv("AWS_SESSION_TOKEN", session_token, 1);
+    else
+        unsetenv("AWS_SESSION_TOKEN");
+}
+
+Test(http_client, aws_sigv4_signs_with_the_process_credentials)
+{
+    set_aws_credentials("IQoJb3JpZ2luX2VjE" MARKER);
+    json_t *r = request_ok(fmt("{\"method\": \"POST\", \"url\": \"http://127.0.0.1:%d/echo\","
+                               " \"aws_sigv4\": \"aws:amz:eu-west-1:monitoring\","
+                               " \"headers\": {\"X-Amz-Target\": \"GraniteServiceVersion20100801.GetMetricStatistics\","
+                               " \"Content-Type\": \"application/x-amz-json-1.0\"},"
+                               " \"body\": {\"Namespace\": \"AWS/Lambda\"}}",
+                               server.port));
+    cr_expect_eq(int_field(r, "status"), 200);
+    json_t *echo = json_object_get(r, "body"), *h = json_object_get(echo, "headers");
+    json_t *sig = json_object_get(echo, "sigv4");
+    cr_assert(json_is_object(sig), "an AWS4-HMAC-SHA256 Authorization header");
+    cr_expect(matches("^[0-9]{8}/eu-west-1/monitoring/aws4_request$", str_field(sig, "scope")), "%s",
+              str_field(sig, "scope"));
+    cr_expect_eq(int_field(sig, "signature_hex_length"), 64);
+    cr_expect(matches("^[0-9]{8}T[0-9]{6}Z$", str_field(h, "x-amz-date")), "%s", str_field(h, "x-amz-date"));
+    cr_expect_str_eq(str_field(h, "x-amz-security-token"), "<not echoed>", "the session token is sent");
+    /* the session token and the API's target are signed too, so neither can be swapped in transit */
+    static const char *const must_sign[] = {"host", "x-amz-date", "x-amz-security-token", "x-amz-target"};
+    json_t *signed_headers = json_object_get(sig, "signed_headers");
+    for (size_t i = 0; i < sizeof must_sign / sizeof *must_sign; i++) {
+        bool found = false;
+        size_t k;
+        json_t *name;
+        json_array_foreach(signed_headers, k, name) found |= !strcmp(json_string_value(name), must_sign[i]);
+        cr_expect(found, "%s is signed", must_sign[i]);
+    }
+    json_decref(r);
+    unsetenv("AWS_SESSION_TOKEN");
+}
+
+Test(http_client, aws_sigv4_refusals_name_the_rule_and_never_a_credential)
+{
+    suga_ctx ctx;
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    call_fails(&ctx, "http_client.make_request",
+               fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\"}",
+                   server.port),
+               SUGA_E_STATE);
+    cr_expect_str_eq(ctx.error, "http_client.make_request: aws_sigv4 needs the environment's AWS_ACCESS_KEY_ID and "
+                                "AWS_SECRET_ACCESS_KEY (Lambda sets them from the function's role)");
+    set_aws_credentials(NULL);
+    call_fails(&ctx, "http_client.make_request",
+               fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\","
+                   " \"headers\": {\"Authorization\": \"Bearer " MARKER "\"}}",
+                   server.port),
+               SUGA_E_INVALID_ARG);
+    cr_expect_str_eq(ctx.error, "http_client.make_request: aws_sigv4 signs the request in its Authorization header: "
+                                "an Authorization header of the caller's cannot go with it");
+    call_fails(&ctx, "http_client.make_request", "{\"url\": \"http://127.0.0.1/\", \"aws_sigv4\": \"aws4:x\"}",
+               SUGA_E_INVALID_ARG);
+    cr_expect(strstr(ctx.error, "arg 'aws_sigv4'"), "%s", ctx.error);
+    /* a transport failure of a signed request: the message names the host, never a credential */
+    call_fails(&ctx, "http_client.make_request",
+               "{\"url\": \"http://127.0.0.1:1/\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\"}",
+               SUGA_E_UNAVAILABLE);
+    cr_expect_not(strstr(ctx.error, MARKER), "%s", ctx.error);
+    cr_expect_not(strstr(ctx.error, "AKIDEXAMPLE"), "%s", ctx.error);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 /* ---- secrets ---- */
 
 Test(http_client, bearer_token_sent_but_never_shown)
