@@ -103,8 +103,21 @@ typedef struct view {
     int32_t month_index;
     int64_t start_ms, end_ms;
     int64_t elapsed_ms; /* clamped to [0, end - start]: a clock that stepped back counts as 0 */
-    uint64_t requests, mb_ms, shed, blocked;
+    uint64_t requests, mb_ms, shed, blocked; /* requests, mb_ms: what the level is computed from */
+    uint64_t own_requests, own_mb_ms;         /* this process's own counts */
+    bool account;                             /* the account's figures are in requests and mb_ms */
 } view;
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t sum;
+    return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+static uint64_t larger(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
 
 static void set_month(suga_guard *g, int32_t index)
 {
@@ -112,6 +125,7 @@ static void set_month(suga_guard *g, int32_t index)
     g->month_start_ms = month_start_of(index);
     g->month_end_ms = month_start_of(index + 1);
     g->requests = g->mb_ms = g->shed = g->blocked = 0;
+    g->account_month_index = -1; /* the account's figures were the old month's */
 }
 
 /* A new month resets the counts. Only forward: if the clock steps back into an earlier month,
@@ -140,12 +154,15 @@ static void take_view(const suga_guard *g, int64_t now_ms, view *v)
     }
     int64_t elapsed = now_ms - v->start_ms;
     v->elapsed_ms = elapsed < 0 ? 0 : elapsed;
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    uint64_t sum;
-    return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+    v->own_requests = v->requests;
+    v->own_mb_ms = v->mb_ms;
+    v->account = g->account_month_index == v->month_index;
+    if (v->account) { /* the larger of what this process saw and what the account had plus it since */
+        uint64_t since_requests = g->requests >= g->requests_at_account ? g->requests - g->requests_at_account : 0;
+        uint64_t since_mb_ms = g->mb_ms >= g->mb_ms_at_account ? g->mb_ms - g->mb_ms_at_account : 0;
+        v->requests = larger(v->requests, sat_add(g->account_requests, since_requests));
+        v->mb_ms = larger(v->mb_ms, sat_add(g->account_mb_ms, since_mb_ms));
+    }
 }
 
 static u128 gb_units(const suga_guard *g)
@@ -386,6 +403,26 @@ suga_status suga_guard_record_init(suga_guard *g, int64_t now_ms, double duratio
     return count(g, now_ms, duration_ms, false, ctx, "suga_guard_record_init");
 }
 
+suga_status suga_guard_set_account(suga_guard *g, int64_t now_ms, uint64_t requests, uint64_t mb_ms, suga_ctx *ctx)
+{
+    static const char fn[] = "suga_guard_set_account";
+    suga_status st = check_guard(g, ctx, fn);
+    if (st == SUGA_OK)
+        st = check_time(now_ms, ctx, fn);
+    if (st != SUGA_OK)
+        return st;
+    roll(g, now_ms);
+    if (now_ms < g->month_start_ms) /* the clock stepped back into an earlier month: not this one's */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: now_ms is before the month being counted", fn);
+    g->account_month_index = g->month_index;
+    g->account_requests = requests;
+    g->account_mb_ms = mb_ms;
+    g->requests_at_account = g->requests;
+    g->mb_ms_at_account = g->mb_ms;
+    g->account_at_ms = now_ms;
+    return SUGA_OK;
+}
+
 /* Sets key to value (a new reference, NULL when its allocation failed); nonzero on failure. */
 static int set(json_t *o, const char *key, json_t *value)
 {
@@ -451,6 +488,13 @@ suga_status suga_guard_status(const suga_guard *g, int64_t now_ms, json_t **out,
                    v.elapsed_ms > 0 ? json_real(max_pct * (double)length / (double)v.elapsed_ms) : json_null());
         bad |= set(o, "projection_trusted", json_boolean(projection_trusted(&v)));
         bad |= set(o, "level", json_string(suga_guard_level_name(level_of(g, &v))));
+        bad |= set(o, "process", json_pack("{s:I, s:f}", "requests", json_count(v.own_requests), "gb_seconds",
+                                           (double)v.own_mb_ms / (double)MB_MS_PER_GB_S));
+        bad |= set(o, "account",
+                   v.account ? json_pack("{s:I, s:f, s:I}", "requests", json_count(g->account_requests), "gb_seconds",
+                                         (double)g->account_mb_ms / (double)MB_MS_PER_GB_S, "taken_ms_ago",
+                                         (json_int_t)(now_ms - g->account_at_ms))
+                             : json_null());
     }
     if (bad) {
         json_decref(o);

@@ -87,6 +87,14 @@ typedef struct suga_guard {
 
     /* the level the last suga_guard_admit returned, so a change is reported once */
     suga_guard_level reported_level;
+
+    /* the account's own figures for the month (suga_guard_set_account: AWS/Lambda in
+     * CloudWatch, every function of the account in this region), with this process's counts
+     * when they came, so what it served since is added to them; account_month_index < 0: none */
+    int32_t account_month_index;
+    uint64_t account_requests, account_mb_ms;
+    uint64_t requests_at_account, mb_ms_at_account;
+    int64_t account_at_ms; /* when the figures were taken (the caller's now_ms) */
 } suga_guard;
 
 /* Start counting the month that contains now_ms, with nothing counted yet.
@@ -128,13 +136,27 @@ suga_status suga_guard_record(suga_guard *g, int64_t now_ms, double duration_ms,
  * once per process, at the first invocation. Same rounding and rules as suga_guard_record. */
 suga_status suga_guard_record_init(suga_guard *g, int64_t now_ms, double duration_ms, suga_ctx *ctx);
 
+/* The account's usage this month as AWS counts it (the Invocations sum and the Duration sum
+ * times this function's memory, from CloudWatch), taken at now_ms. From then on the guard's level
+ * comes from the larger of this process's own counts and (the account's figures + what this
+ * process has served since), for requests and GB-seconds alike: a fresh environment learns that
+ * the account is at 96 % and refuses at once. Figures are for the month that contains now_ms; a
+ * new month drops them (the next fetch brings the new month's). Each call replaces the previous
+ * figures. Not persisted by suga_guard_save: they are fetched again. */
+suga_status suga_guard_set_account(suga_guard *g, int64_t now_ms, uint64_t requests, uint64_t mb_ms, suga_ctx *ctx);
+
 /* Diagnostics as a new JSON object (the caller owns *out):
  *   {"month": "2026-11", "resets_at": "2026-12-01T00:00:00Z", "seconds_to_reset": N,
  *    "elapsed_percent": x, "memory_mb": 128, "requests": N, "gb_seconds": x, "shed": N,
  *    "blocked": N, "budget": {"requests": N, "gb_seconds": N},
  *    "thresholds": {"warn": 80, "throttle": 90, "block": 95},
  *    "used_percent": {"requests": x, "gb_seconds": x, "max": x},
- *    "projected_percent": x or null, "projection_trusted": bool, "level": "warn"}
+ *    "projected_percent": x or null, "projection_trusted": bool, "level": "warn",
+ *    "process": {"requests": N, "gb_seconds": x},
+ *    "account": null or {"requests": N, "gb_seconds": x, "taken_ms_ago": N}}
+ * "requests" and "gb_seconds" are what the level is computed from: the process's own counts, or
+ * the account's figures plus what the process served since, whichever is larger; "process" is
+ * this process's own counts.
  * As seen at now_ms: if a new month has begun since the last admit or record, the counts are
  * those of the new month (zero). Does not change the guard. */
 suga_status suga_guard_status(const suga_guard *g, int64_t now_ms, json_t **out, suga_ctx *ctx);

@@ -544,7 +544,9 @@ Test(guard, status_json)
     admit(&g, NOV_2026 + 15 * DAY, false, NULL);
     json_t *s = NULL;
     cr_assert_eq(suga_guard_status(&g, NOV_2026 + 15 * DAY, &s, &ctx), SUGA_OK);
-    cr_expect_eq(json_object_size(s), 15);
+    cr_expect_eq(json_object_size(s), 17);
+    cr_expect(json_is_null(json_object_get(s, "account")), "no account figures were given");
+    cr_expect_eq(json_integer_value(json_object_get(json_object_get(s, "process"), "requests")), 1125);
     cr_expect_str_eq(json_string_value(json_object_get(s, "month")), "2026-11");
     cr_expect_str_eq(json_string_value(json_object_get(s, "resets_at")), "2026-12-01T00:00:00Z");
     cr_expect_eq(json_integer_value(json_object_get(s, "seconds_to_reset")), 15 * 86400);
@@ -818,4 +820,101 @@ Test(guard, save_to_a_relative_path)
     cr_expect_eq(suga_guard_load(&g, "state.json", NOV_2026, NULL, &ctx), SUGA_OK, "%s", ctx.error);
     cr_assert_eq(chdir(cwd), 0);
     remove_temp_dir(dir);
+}
+
+/* ---- the account's figures (suga_guard_set_account) ---- */
+
+/* A fresh environment learns the account is at 96 %: its next request is refused, although it
+ * has served one itself. */
+Test(guard, account_at_96_percent_blocks_a_fresh_environment)
+{
+    suga_guard g;
+    init(&g, &small_requests, 128, EARLY);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_OK, "before the figures: its own count, 0");
+    record_n(&g, 1, EARLY, 10);
+    cr_assert_eq(suga_guard_set_account(&g, EARLY, 96, 0, &ctx), SUGA_OK, "%s", ctx.error);
+    suga_guard_verdict v;
+    cr_expect_eq(admit(&g, EARLY + 1000, true, &v), SUGA_E_BUDGET);
+    cr_expect_eq(v.level, SUGA_GUARD_BLOCK);
+    cr_expect(strstr(ctx.error, "requests at 96.0 % of 100 a month"), "%s", ctx.error);
+}
+
+Test(guard, account_at_85_percent_warns_and_serves)
+{
+    suga_guard g;
+    init(&g, &small_requests, 128, EARLY);
+    cr_assert_eq(suga_guard_set_account(&g, EARLY, 85, 0, &ctx), SUGA_OK);
+    suga_guard_verdict v;
+    cr_expect_eq(admit(&g, EARLY, false, &v), SUGA_OK, "non-essential operations still run at 85 %%");
+    cr_expect_eq(v.level, SUGA_GUARD_WARN);
+    cr_expect(v.changed, "the warning is reported once");
+}
+
+/* What the process serves after the figures were taken adds to them... */
+Test(guard, what_is_served_since_adds_to_the_account)
+{
+    suga_guard g;
+    init(&g, &small_requests, 128, EARLY);
+    record_n(&g, 5, EARLY, 10); /* before the figures: AWS counted these already */
+    cr_assert_eq(suga_guard_set_account(&g, EARLY, 90, 0, &ctx), SUGA_OK);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_OK, "90 %%: essential ones run");
+    record_n(&g, 4, EARLY, 10);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_OK, "94 %%");
+    record_n(&g, 1, EARLY, 10);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_E_BUDGET, "95 %%: 90 + the 5 served since");
+}
+
+/* ... and figures lower than the process's own count (stale, or another region's) never lower
+ * the level: the larger of the two counts. */
+Test(guard, the_larger_of_own_and_account_counts)
+{
+    suga_guard g;
+    init(&g, &small_requests, 128, EARLY);
+    record_n(&g, 95, EARLY, 10);
+    cr_assert_eq(suga_guard_set_account(&g, EARLY, 10, 0, &ctx), SUGA_OK);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_E_BUDGET);
+    json_t *s = NULL;
+    cr_assert_eq(suga_guard_status(&g, EARLY + 2000, &s, &ctx), SUGA_OK);
+    cr_expect_eq(json_integer_value(json_object_get(s, "requests")), 95);
+    json_t *account = json_object_get(s, "account");
+    cr_expect_eq(json_integer_value(json_object_get(account, "requests")), 10);
+    cr_expect_eq(json_integer_value(json_object_get(account, "taken_ms_ago")), 2000);
+    json_decref(s);
+}
+
+Test(guard, account_gb_seconds_count_too)
+{
+    suga_guard g;
+    init(&g, &small_gb_seconds, 128, EARLY);
+    /* 1 GB-s budget: 0.96 GB-s = 983,040 MB·ms */
+    cr_assert_eq(suga_guard_set_account(&g, EARLY, 0, 983040, &ctx), SUGA_OK);
+    cr_expect_eq(admit(&g, EARLY, true, NULL), SUGA_E_BUDGET);
+    cr_expect(strstr(ctx.error, "GB-seconds at 96.0 %"), "%s", ctx.error);
+}
+
+/* A new month starts from zero: last month's figures are not this month's. */
+Test(guard, a_new_month_drops_the_account_figures)
+{
+    suga_guard g;
+    init(&g, &small_requests, 128, NOV_2026 + 29 * DAY);
+    cr_assert_eq(suga_guard_set_account(&g, NOV_2026 + 29 * DAY, 99, 0, &ctx), SUGA_OK);
+    cr_expect_eq(admit(&g, NOV_2026 + 29 * DAY, true, NULL), SUGA_E_BUDGET);
+    cr_expect_eq(admit(&g, DEC_2026 + HOUR, true, NULL), SUGA_OK);
+    json_t *s = NULL;
+    cr_assert_eq(suga_guard_status(&g, DEC_2026 + HOUR, &s, &ctx), SUGA_OK);
+    cr_expect(json_is_null(json_object_get(s, "account")));
+    json_decref(s);
+}
+
+Test(guard, set_account_refuses_bad_arguments)
+{
+    suga_guard g;
+    reset_ctx();
+    cr_expect_eq(suga_guard_set_account(NULL, EARLY, 1, 1, &ctx), SUGA_E_INVALID_ARG);
+    memset(&g, 0, sizeof g);
+    cr_expect_eq(suga_guard_set_account(&g, EARLY, 1, 1, &ctx), SUGA_E_STATE, "not initialised");
+    init(&g, &small_requests, 128, EARLY);
+    cr_expect_eq(suga_guard_set_account(&g, -5, 1, 1, &ctx), SUGA_E_INVALID_ARG);
+    cr_expect_eq(suga_guard_set_account(&g, OCT_2026, 1, 1, &ctx), SUGA_E_INVALID_ARG, "an earlier month");
+    cr_expect(strstr(ctx.error, "suga_guard_set_account"), "%s", ctx.error);
 }
