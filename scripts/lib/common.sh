@@ -24,8 +24,9 @@ BUILD_PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libyaml-dev libcmph-d
 # python3 for the synthetic-spec generator and the Lambda Runtime API emulator (tests/fixtures/),
 # python3-yaml for the SAM template check, python3-jsonschema for the Alexa message schema, openssl
 # for the TLS tests' certificates, ca-certificates for the CA bundle libcurl verifies against by
-# default (as provided.al2023 has one).
-TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema openssl ca-certificates)
+# default (as provided.al2023 has one), curl for the fake CloudWatch's tests (its --aws-sigv4 is
+# libcurl's SigV4 signer, an independent check of the fake's signature verification).
+TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev python3 python3-yaml python3-jsonschema openssl ca-certificates curl)
 # Extra packages for scripts/package (the Lambda zip) and its test: zip/unzip.
 PACKAGE_PACKAGES=(zip unzip)
 
