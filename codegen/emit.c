@@ -246,6 +246,19 @@ static void emit_header(FILE *f, const gen_model *m, const gen_emit_options *o)
     }
     fprintf(f, "    SUGA_OP__COUNT = %zu\n} suga_op_id;\n\n", m->op_count);
 
+    const gen_limits *l = &m->limits;
+    fputs("/* Metric ids (spec: limits.metrics.names): the only metrics an EMF line ever carries, in the\n"
+          " * order it carries them; the index into the table's limits->metric_names, for\n"
+          " * suga_metrics_record_id (suga_metrics.h). A metric without an id is never emitted. */\n",
+          f);
+    fputs("typedef enum suga_metric_id {\n", f);
+    for (size_t i = 0; i < l->metric_name_count; i++) {
+        fprintf(f, "    %s = %zu, /* ", l->metric_constants[i], i);
+        comment_text(f, l->metric_names[i]);
+        fputs(" */\n", f);
+    }
+    fprintf(f, "    SUGA_METRIC__COUNT = %zu\n} suga_metric_id;\n\n", l->metric_name_count);
+
     fputs("/* Name → id through the perfect hash (suga_lookup.c); SUGA_NO_OP when unknown. */\n", f);
     fprintf(f, "uint32_t %sfind_op(const char *name, size_t len);\n\n", o->prefix);
     fprintf(f, "/* The compiled table: operations, modules, fusions, limits. */\nextern const suga_table %smain_table;\n\n",
@@ -742,25 +755,25 @@ static void emit_fusions(FILE *f, const gen_model *m, cache_counter *caches)
 static void emit_limits(FILE *f, const gen_model *m)
 {
     const gen_limits *l = &m->limits;
-    fputs("/* ---- limits: free-tier budget and metric budget ---- */\n\n", f);
-    fputs("static const char *const metric_priorities[] = {", f);
-    for (size_t i = 0; i < l->metric_priority_count; i++) {
-        fputs(i ? ", " : "", f);
-        c_str_or_null(f, l->metric_priorities[i]);
+    fputs("/* ---- limits: free-tier budget and the metric names that may be emitted ---- */\n\n", f);
+    fputs("static const char *const metric_names[] = {\n", f);
+    for (size_t i = 0; i < l->metric_name_count; i++) {
+        fprintf(f, "    [%s] = ", l->metric_constants[i]);
+        c_str_or_null(f, l->metric_names[i]);
+        fputs(",\n", f);
     }
-    if (l->metric_priority_count == 0)
-        fputs("NULL", f);
+    if (l->metric_name_count == 0)
+        fputs("    NULL, /* C has no empty arrays */\n", f);
     fputs("};\n", f);
     fprintf(f,
             "static const suga_limits limits = {\n"
             "    .requests_per_month = %" PRIu64 ",\n"
             "    .gb_seconds_per_month = %" PRIu64 ",\n"
             "    .warn_percent = %" PRIu32 ", .throttle_percent = %" PRIu32 ", .block_percent = %" PRIu32 ",\n"
-            "    .max_custom_metrics = %" PRIu32 ",\n"
-            "    .metric_priorities = metric_priorities, .metric_priority_count = %zu,\n"
+            "    .metric_names = metric_names, .metric_name_count = SUGA_METRIC__COUNT,\n"
             "    .memory_unload_above_mb = %" PRIu32 ", .memory_unload_above_percent = %" PRIu32 ",\n};\n\n",
             l->requests_per_month, l->gb_seconds_per_month, l->warn_percent, l->throttle_percent, l->block_percent,
-            l->max_custom_metrics, l->metric_priority_count, l->memory_unload_above_mb, l->memory_unload_above_percent);
+            l->memory_unload_above_mb, l->memory_unload_above_percent);
 }
 
 /* One `.op = SUGA_OP_X,` (and `.on_error = ...` for the event kinds that have one) and the

@@ -190,11 +190,14 @@ typedef struct gen_limits {
     uint64_t gb_seconds_per_month;
     uint32_t warn_percent, throttle_percent, block_percent;
     gen_loc percent_loc;
-    uint32_t max_custom_metrics;
     uint32_t memory_unload_above_mb, memory_unload_above_percent;
-    char **metric_priorities;
-    size_t metric_priority_count;
-    gen_loc *metric_priority_locs;
+    /* metrics.names: the only metrics ever emitted, in order (at most SUGA_MAX_METRIC_NAMES);
+     * the defaults are the engine's own (suga_engine_metric_names) */
+    const char *const *metric_names;
+    size_t metric_name_count;
+    gen_loc *metric_name_locs; /* NULL for the defaults */
+    gen_loc metric_names_loc;  /* of the `names` sequence */
+    char **metric_constants;   /* built by validate: SUGA_METRIC_<NAME>, the generated suga_metric_id */
     gen_breaker *breakers; /* sorted by name by validate: the index is suga_op.breaker_index */
     size_t breaker_count;
 } gen_limits;

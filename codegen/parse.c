@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "model.h"
+#include "suga_metrics.h"
 
 typedef struct parser {
     gen_model *m;
@@ -48,7 +49,9 @@ static const char *const BREAKER_KEYS[] = {"failure_threshold", "cooldown_second
 static const char *const MEMORY_KEYS[] = {"unload_above_mb", "unload_above_percent"};
 static const char *const FREE_TIER_KEYS[] = {"requests_per_month", "gb_seconds_per_month",
                                              "warn_percent", "throttle_percent", "block_percent"};
-static const char *const METRICS_KEYS[] = {"max_custom_metrics", "priorities"};
+/* "priorities" and "max_custom_metrics" are known only to be refused with what replaced them
+ * (parse_metric_limits): a spec written for the per-line budget must not pass with another meaning. */
+static const char *const METRICS_KEYS[] = {"names", "priorities", "max_custom_metrics"};
 static const char *const ROUTES_KEYS[] = {"http", "alexa", "alexa_skill"};
 static const char *const HTTP_ROUTE_KEYS[] = {"method", "path", "op", "summary"};
 static const char *const ALEXA_ROUTE_KEYS[] = {"namespace", "name", "op", "summary", "on_error"};
@@ -1070,6 +1073,64 @@ static bool parse_breakers(parser *p, yaml_node_t *map, gen_limits *lim)
     return ok;
 }
 
+/* limits.metrics: `names`, the only metric names that may reach CloudWatch. Each name follows the
+ * runtime's rule (suga_metrics_check_name, the same function, so spec and registry cannot
+ * disagree) and there are at most SUGA_MAX_METRIC_NAMES; duplicates and the engine's own names
+ * are validate.c's (check_limits). */
+static bool parse_metric_limits(parser *p, yaml_node_t *mt, gen_limits *lim)
+{
+    bool ok = check_map_keys(p, mt, METRICS_KEYS, COUNT(METRICS_KEYS), "metrics");
+    yaml_node_t *n;
+    if ((n = map_get(p, mt, "max_custom_metrics"))) {
+        ERR(p, n, "'max_custom_metrics' is gone: the metrics emitted are those 'names' declares, at most %u, "
+                  "each a CloudWatch custom metric",
+            SUGA_MAX_METRIC_NAMES);
+        ok = false;
+    }
+    if ((n = map_get(p, mt, "priorities"))) {
+        ERR(p, n, "'priorities' is now 'names': the only metric names that may reach CloudWatch (at most %u; "
+                  "any other name is never emitted)",
+            SUGA_MAX_METRIC_NAMES);
+        ok = false;
+    }
+    if (!(n = map_get(p, mt, "names")))
+        return ok;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        ERR(p, n, "'names' must be a sequence of metric names, got %s", describe(p, n));
+        return false;
+    }
+    size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    const char **names = gen_alloc_array(&p->m->arena, count ? count : 1, sizeof(char *));
+    lim->metric_name_locs = gen_alloc_array(&p->m->arena, count ? count : 1, sizeof(gen_loc));
+    lim->metric_names_loc = loc_of(p, n);
+    lim->metric_name_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = node_at(p, n->data.sequence.items.start[i]);
+        if (i == SUGA_MAX_METRIC_NAMES) { /* once, at the first name over */
+            ERR(p, item, "'names' declares %zu metric names, at most %u may reach CloudWatch (each is a custom "
+                         "metric, billed: the free tier includes %u)",
+                count, SUGA_MAX_METRIC_NAMES, SUGA_MAX_METRIC_NAMES);
+            ok = false;
+        }
+        char *name;
+        if (!read_string(p, item, "metric name", &name)) {
+            ok = false;
+            continue;
+        }
+        suga_ctx local;
+        suga_ctx_init(&local);
+        if (suga_metrics_check_name(name, &local) != SUGA_OK) {
+            ERR(p, item, "%s", local.error);
+            ok = false;
+            continue;
+        }
+        lim->metric_name_locs[lim->metric_name_count] = loc_of(p, item);
+        names[lim->metric_name_count++] = name;
+    }
+    lim->metric_names = names;
+    return ok;
+}
+
 static void parse_limits(parser *p, yaml_node_t *map)
 {
     gen_model *m = p->m;
@@ -1103,30 +1164,7 @@ static void parse_limits(parser *p, yaml_node_t *map)
     }
     yaml_node_t *mt = map_get(p, map, "metrics");
     if (mt && expect_map(p, mt, "'metrics'")) {
-        ok &= check_map_keys(p, mt, METRICS_KEYS, COUNT(METRICS_KEYS), "metrics");
-        if ((n = map_get(p, mt, "max_custom_metrics")))
-            ok &= read_u32(p, n, "max_custom_metrics", 0, 10, &lim.max_custom_metrics);
-        if ((n = map_get(p, mt, "priorities"))) {
-            if (n->type != YAML_SEQUENCE_NODE) {
-                ERR(p, n, "'priorities' must be a sequence of metric names, got %s", describe(p, n));
-                ok = false;
-            } else {
-                size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-                lim.metric_priorities = gen_alloc_array(&m->arena, count ? count : 1, sizeof(char *));
-                lim.metric_priority_locs = gen_alloc_array(&m->arena, count ? count : 1, sizeof(gen_loc));
-                lim.metric_priority_count = 0;
-                for (size_t i = 0; i < count; i++) {
-                    yaml_node_t *item = node_at(p, n->data.sequence.items.start[i]);
-                    char *name;
-                    if (!read_name(p, item, "metric name", &name)) {
-                        ok = false;
-                        continue;
-                    }
-                    lim.metric_priority_locs[lim.metric_priority_count] = loc_of(p, item);
-                    lim.metric_priorities[lim.metric_priority_count++] = name;
-                }
-            }
-        }
+        ok &= parse_metric_limits(p, mt, &lim);
     } else if (mt) {
         ok = false;
     }

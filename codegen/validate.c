@@ -33,19 +33,17 @@ void gen_model_init(gen_model *m, FILE *diag_out)
 
 void gen_limits_defaults(gen_limits *l)
 {
-    static char *default_priorities[] = {"invocations", "errors", "latency", "cache_hits", "module_loads",
-                                         "guard_state"};
     memset(l, 0, sizeof *l);
     l->requests_per_month = 1000000;
     l->gb_seconds_per_month = 400000;
     l->warn_percent = 80;
     l->throttle_percent = 90;
     l->block_percent = 95;
-    l->max_custom_metrics = 10;
     l->memory_unload_above_mb = 0;
     l->memory_unload_above_percent = 75;
-    l->metric_priorities = default_priorities;
-    l->metric_priority_count = COUNT(default_priorities);
+    /* without `names`, what the engine records and nothing else (the names are never written) */
+    l->metric_names = suga_engine_metric_names;
+    l->metric_name_count = SUGA_ENGINE_METRIC__COUNT;
 }
 
 void gen_model_free(gen_model *m)
@@ -121,6 +119,16 @@ static void check_unique(gen_model *m, ident *ids, size_t n, const char *what)
         gen_error(&m->diag, dups[i].loc, "%s", dups[i].owner);
 }
 
+/* Position in the inputs (file, then line and column), so the later declaration is blamed. */
+static size_t input_order(const gen_model *m, gen_loc loc)
+{
+    size_t order = ((size_t)loc.line << 12) + (size_t)(loc.col < 4095 ? loc.col : 4095);
+    for (size_t f = 0; f < m->input_count; f++)
+        if (loc.file && !strcmp(m->inputs[f], loc.file))
+            order += f << 40;
+    return order;
+}
+
 static void check_identifiers(gen_model *m)
 {
     size_t cap = 0;
@@ -130,16 +138,13 @@ static void check_identifiers(gen_model *m)
             cap += m->ops[i]->params[j].enum_count + (m->ops[i]->params[j].type == SUGA_T_ENUM);
     }
     ident *handlers = gen_alloc_array(&m->arena, m->op_count ? m->op_count : 1, sizeof *handlers);
+    cap += m->limits.metric_name_count + 1;
     ident *derived = gen_alloc_array(&m->arena, cap ? cap : 1, sizeof *derived);
     size_t n_derived = 0;
     for (size_t i = 0; i < m->op_count; i++) {
         gen_op *op = m->ops[i];
         const char *owner = gen_printf(&m->arena, "operation %s", op->full_name);
-        /* input order = position in the files, so the later declaration is blamed */
-        size_t order = (size_t)op->loc.line;
-        for (size_t f = 0; f < m->input_count; f++)
-            if (!strcmp(m->inputs[f], op->loc.file))
-                order += f << 32;
+        size_t order = input_order(m, op->loc);
         handlers[i] = (ident){.name = op->handler, .owner = owner, .loc = op->handler_loc, .order = order};
         /* suga_handle_ is the handlers' own corner of the runtime's prefix: libsuga exports only suga_*
          * symbols, handlers included */
@@ -171,6 +176,27 @@ static void check_identifiers(gen_model *m)
                     .loc = p->enum_loc,
                     .order = order + j};
         }
+    }
+    /* the metric ids (suga_metric_id, suga_ops.h): upper case, and the '.' and '-' that metric
+     * names may have become '_', so names that differ only there collide, as does '_count' with
+     * the count of ids */
+    gen_limits *l = &m->limits;
+    l->metric_constants = gen_alloc_array(&m->arena, l->metric_name_count ? l->metric_name_count : 1, sizeof(char *));
+    derived[n_derived++] = (ident){.name = "SUGA_METRIC__COUNT", .owner = "the count of metric ids (suga_metric_id)",
+                                   .loc = l->loc.file ? l->loc : (gen_loc){"suga-gen", 0, 0}, .order = 0};
+    for (size_t i = 0; i < l->metric_name_count; i++) {
+        bool repeated = false; /* a name declared twice is check_limits' to report, as such */
+        for (size_t j = 0; j < i && !repeated; j++)
+            repeated = !strcmp(l->metric_names[i], l->metric_names[j]);
+        char *c = upper(&m->arena, gen_printf(&m->arena, "SUGA_METRIC_%s", l->metric_names[i]));
+        for (char *q = c; *q; q++)
+            *q = *q == '.' || *q == '-' ? '_' : *q;
+        l->metric_constants[i] = c;
+        if (repeated)
+            continue;
+        gen_loc loc = l->metric_name_locs ? l->metric_name_locs[i] : l->loc;
+        derived[n_derived++] = (ident){.name = c, .owner = gen_printf(&m->arena, "metric '%s'", l->metric_names[i]),
+                                       .loc = loc, .order = input_order(m, loc)};
     }
     check_unique(m, handlers, m->op_count, "handler");
     check_unique(m, derived, n_derived, "generated identifier");
@@ -934,11 +960,28 @@ static void check_limits(gen_model *m)
         gen_error(&m->diag, l->percent_loc,
                   "free_tier thresholds must rise: warn_percent (%u) < throttle_percent (%u) < block_percent (%u)",
                   l->warn_percent, l->throttle_percent, l->block_percent);
-    for (size_t i = 0; i < l->metric_priority_count; i++)
+    for (size_t i = 0; i < l->metric_name_count; i++)
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(l->metric_priorities[i], l->metric_priorities[j]))
-                gen_error(&m->diag, l->metric_priority_locs[i], "metric '%s' is listed twice in 'priorities'",
-                          l->metric_priorities[i]);
+            if (!strcmp(l->metric_names[i], l->metric_names[j])) {
+                gen_error(&m->diag, l->metric_name_locs[i], "metric '%s' is already declared at %s:%d:%d",
+                          l->metric_names[i], l->metric_name_locs[j].file, l->metric_name_locs[j].line,
+                          l->metric_name_locs[j].col);
+                break;
+            }
+    /* The engine records these by constant (suga_schema.h): undeclared, they would be recorded
+     * and never emitted. Checked only for a spec that declares `names` (the defaults are them). */
+    if (!l->metric_name_locs)
+        return;
+    for (int k = 0; k < SUGA_ENGINE_METRIC__COUNT; k++) {
+        bool declared = false;
+        for (size_t i = 0; !declared && i < l->metric_name_count; i++)
+            declared = !strcmp(l->metric_names[i], suga_engine_metric_names[k]);
+        if (!declared)
+            gen_error(&m->diag, l->metric_names_loc,
+                      "'names' must declare '%s': the engine records it (runtime/engine.c), and a metric not "
+                      "declared is never emitted",
+                      suga_engine_metric_names[k]);
+    }
 }
 
 int gen_validate(gen_model *m)

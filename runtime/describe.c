@@ -156,18 +156,17 @@ static json_t *breakers_json(const suga_table *t)
 static json_t *limits_json(const suga_table *t)
 {
     const suga_limits *l = t->limits;
-    json_t *priorities = json_array();
-    for (uint16_t i = 0; priorities && i < l->metric_priority_count; i++) {
-        if (json_array_append_new(priorities, json_string(l->metric_priorities[i]))) {
-            json_decref(priorities);
-            priorities = NULL;
+    json_t *names = json_array();
+    for (uint16_t i = 0; names && i < l->metric_name_count; i++) {
+        if (json_array_append_new(names, json_string(l->metric_names[i]))) {
+            json_decref(names);
+            names = NULL;
         }
     }
-    return json_pack("{s:{s:I, s:I, s:i, s:i, s:i}, s:{s:i, s:o*}, s:o*}", "free_tier", "requests_per_month",
+    return json_pack("{s:{s:I, s:I, s:i, s:i, s:i}, s:{s:o*}, s:o*}", "free_tier", "requests_per_month",
                      (json_int_t)l->requests_per_month, "gb_seconds_per_month", (json_int_t)l->gb_seconds_per_month,
                      "warn_percent", (int)l->warn_percent, "throttle_percent", (int)l->throttle_percent,
-                     "block_percent", (int)l->block_percent, "metrics", "max_custom_metrics",
-                     (int)l->max_custom_metrics, "priorities", priorities, "breakers", breakers_json(t));
+                     "block_percent", (int)l->block_percent, "metrics", "names", names, "breakers", breakers_json(t));
 }
 
 static json_t *hash_json(const suga_table *t)

@@ -20,6 +20,8 @@
 
 #define GUARD_SAVE_EVERY 100 /* invocations between two saves of the guard's state */
 
+_Static_assert(SUGA_ENGINE_METRIC__COUNT <= SUGA_MAX_METRIC_NAMES, "the engine's own metrics must fit the budget");
+
 static suga_engine *current_engine;
 
 suga_engine *suga_engine_current(void)
@@ -28,6 +30,26 @@ suga_engine *suga_engine_current(void)
 }
 
 /* ---- init ---- */
+
+/* The engine records its metrics by suga_engine_metric (suga_schema.h), never by a string of its
+ * own, so a metric it has no constant for does not compile; suga-gen refuses a spec that does
+ * not declare all of them. A table made otherwise (by hand, by another suga-gen) is checked here:
+ * an engine metric it does not declare would be recorded and never emitted, which is a table that
+ * cannot work as documented, so init fails rather than let it pass silently. */
+static suga_status check_engine_metrics(const suga_limits *limits, suga_ctx *ctx)
+{
+    for (int k = 0; k < SUGA_ENGINE_METRIC__COUNT; k++) {
+        bool declared = false;
+        for (uint16_t i = 0; !declared && limits->metric_names && i < limits->metric_name_count; i++)
+            declared = limits->metric_names[i] && !strcmp(limits->metric_names[i], suga_engine_metric_names[k]);
+        if (!declared)
+            return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                             "suga_engine_init: the table's limits.metrics.names do not declare '%s', which the engine "
+                             "records (a metric not declared is never emitted)",
+                             suga_engine_metric_names[k]);
+    }
+    return SUGA_OK;
+}
 
 static suga_status read_memory_mb(const suga_engine_config *config, uint32_t *out, suga_ctx *ctx)
 {
@@ -116,6 +138,8 @@ suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "metrics namespace (SUGA_METRICS_NAMESPACE) must be at most %d bytes, "
                                                   "got %zu", SUGA_METRICS_NAMESPACE_MAX, strlen(ns));
     strcpy(fresh.metrics_namespace, ns);
+    if ((st = check_engine_metrics(table->limits, ctx)) != SUGA_OK)
+        return st;
     if ((st = suga_metrics_configure(suga_metrics_default(), table->limits, ctx)) != SUGA_OK)
         return st;
     if ((st = choose_guard_path(&fresh, config, ctx)) != SUGA_OK)
@@ -246,6 +270,15 @@ static suga_status plan_request(const suga_table *t, suga_ctx *ctx, json_t *requ
     return SUGA_OK;
 }
 
+/* By name rather than by the table's metric id: the default registry is shared, and whoever
+ * configures it again (a test, another table) may declare other names in another order; a name
+ * it does not declare is then only not emitted, where a stale id would record the wrong metric.
+ * A metric that cannot be recorded is dropped (see the top of this file). */
+static void record_metric(suga_engine_metric which, double value, const char *unit)
+{
+    suga_metrics_record(suga_metrics_default(), suga_engine_metric_names[which], value, unit, NULL);
+}
+
 static void log_guard_change(suga_engine *e, const suga_ctx *ctx, const suga_guard_verdict *v, int64_t now)
 {
     char line[512];
@@ -257,7 +290,7 @@ static void log_guard_change(suga_engine *e, const suga_ctx *ctx, const suga_gua
                                suga_guard_level_name(v->previous));
     suga_log_write(ctx, level, line, fields, NULL);
     json_decref(fields);
-    suga_metrics_record(suga_metrics_default(), "guard_state", (double)v->level, "None", NULL);
+    record_metric(SUGA_ENGINE_METRIC_GUARD_STATE, (double)v->level, "None");
     if (e->guard_path[0]) /* a level change is worth persisting at once */
         suga_guard_save(&e->guard, e->guard_path, NULL);
 }
@@ -335,7 +368,7 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
     e->requests++;
     e->request_errors += st != SUGA_OK;
     e->cache_hits += hits;
-    suga_metrics_record(suga_metrics_default(), "latency", duration, "Milliseconds", NULL);
+    record_metric(SUGA_ENGINE_METRIC_LATENCY, duration, "Milliseconds");
     log_request(ctx, plan.name, st, duration, hits);
     ctx->correlation_id = caller_correlation_id; /* never left pointing into the request */
     return st;
@@ -345,25 +378,25 @@ suga_status suga_engine_request(suga_engine *e, suga_ctx *ctx, json_t *request, 
 
 /* What happened since the last end of invocation, as Count metrics (none recorded for zero,
  * so a quiet metric takes no room in the EMF line). */
-static void record_count(const char *name, uint64_t now, uint64_t *seen)
+static void record_count(suga_engine_metric which, uint64_t now, uint64_t *seen)
 {
     if (now > *seen)
-        suga_metrics_record(suga_metrics_default(), name, (double)(now - *seen), "Count", NULL);
+        record_metric(which, (double)(now - *seen), "Count");
     *seen = now;
 }
 
 static void record_counts(suga_engine *e)
 {
-    record_count("invocations", e->requests, &e->requests_seen);
-    record_count("errors", e->request_errors, &e->request_errors_seen);
-    record_count("cache_hits", e->cache_hits, &e->cache_hits_seen);
+    record_count(SUGA_ENGINE_METRIC_INVOCATIONS, e->requests, &e->requests_seen);
+    record_count(SUGA_ENGINE_METRIC_ERRORS, e->request_errors, &e->request_errors_seen);
+    record_count(SUGA_ENGINE_METRIC_CACHE_HITS, e->cache_hits, &e->cache_hits_seen);
     uint64_t loads = 0, unloads = 0;
     for (uint32_t m = 0; m < e->table->module_count; m++) {
         loads += e->table->module_states[m].loads;
         unloads += e->table->module_states[m].unloads;
     }
-    record_count("module_loads", loads, &e->module_loads_seen);
-    record_count("module_unloads", unloads, &e->module_unloads_seen);
+    record_count(SUGA_ENGINE_METRIC_MODULE_LOADS, loads, &e->module_loads_seen);
+    record_count(SUGA_ENGINE_METRIC_MODULE_UNLOADS, unloads, &e->module_unloads_seen);
 }
 
 /* ---- lifecycle hooks ---- */

@@ -3,8 +3,13 @@
  * Storage is fixed-size and inline (no allocation behind a registry), so the default registry
  * can live in static storage, recording never allocates, and a failed record cannot leave a
  * half-made metric. Only the JSON views allocate. Metrics sit in an array in the order they were
- * first recorded, which is also the priority order of unlisted metrics; a small open-addressing
- * table maps names to their place, so a record costs one hash and usually one compare.
+ * first recorded, which is also the order of the undeclared ones in the views; a small
+ * open-addressing table maps names to their place, so a record costs one hash and usually one
+ * compare.
+ *
+ * What may be emitted is decided by name, once, at configuration (the declared names), not per
+ * line: CloudWatch bills every metric name it has ever been sent, so a per-line cap would let
+ * any number of names through over time.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,6 +34,8 @@ const char *const suga_metrics_unit_names[SUGA_METRICS_UNIT_COUNT] = {
     "Count", "Milliseconds", "Bytes", "Percent", "None", "Seconds", "Kilobytes", "Megabytes",
 };
 
+_Static_assert(SUGA_MAX_METRIC_NAMES <= SUGA_METRICS_EMF_MAX_METRICS, "every declared metric fits one EMF directive");
+
 /* Names that are members of every EMF object: a metric called so would overwrite them. */
 static const char *const reserved_names[] = {"_aws", SUGA_METRICS_DIMENSION, SUGA_METRICS_NOT_EMITTED_KEY};
 
@@ -38,7 +45,7 @@ typedef struct metric {
     double since_sum, since_min, since_max;
     uint8_t unit;     /* index into suga_metrics_unit_names */
     uint8_t name_len;
-    int16_t listed;   /* place in the priority list, -1 when not listed */
+    int16_t declared; /* place in the declared names, -1 when not declared (never emitted) */
     uint16_t ring_start, ring_len; /* the values since the flush: the last EMF_MAX_VALUES of them */
     char name[SUGA_METRICS_NAME_MAX + 1];
     double ring[SUGA_METRICS_EMF_MAX_VALUES];
@@ -47,12 +54,11 @@ typedef struct metric {
 /* All zero is a valid empty, unconfigured registry: the default registry then lives in .bss, so
  * it adds nothing to the binary and its untouched pages cost no memory. */
 struct suga_metrics {
-    uint32_t max_emitted; /* read only when configured (see budget) */
     bool configured;
     uint16_t metric_count;
-    uint16_t priority_count;
+    uint16_t name_count; /* declared names; 0 until configured: nothing is emitted */
     uint16_t slots[HASH_SLOTS]; /* index into metrics + 1; 0 = empty */
-    char priorities[SUGA_METRICS_MAX][SUGA_METRICS_NAME_MAX + 1];
+    char names[SUGA_MAX_METRIC_NAMES][SUGA_METRICS_NAME_MAX + 1];
     metric metrics[SUGA_METRICS_MAX];
 };
 
@@ -61,11 +67,6 @@ static suga_metrics default_registry;
 suga_metrics *suga_metrics_default(void)
 {
     return &default_registry;
-}
-
-static uint32_t budget(const suga_metrics *reg)
-{
-    return reg->configured ? reg->max_emitted : SUGA_METRICS_DEFAULT_EMITTED;
 }
 
 /* ---- names ---- */
@@ -203,12 +204,17 @@ static suga_status locate(const suga_metrics *reg, const char *name, int *index,
     return *index < 0 ? not_found(reg, name, len, ctx) : SUGA_OK;
 }
 
-static int16_t listed_place(const suga_metrics *reg, const char *name)
+static int16_t declared_place(const suga_metrics *reg, const char *name)
 {
-    for (int i = 0; i < reg->priority_count; i++)
-        if (strcmp(reg->priorities[i], name) == 0)
+    for (int i = 0; i < reg->name_count; i++)
+        if (strcmp(reg->names[i], name) == 0)
             return (int16_t)i;
     return -1;
+}
+
+suga_status suga_metrics_check_name(const char *name, suga_ctx *ctx)
+{
+    return check_name(name, name ? strnlen(name, SUGA_METRICS_NAME_MAX + 1) : 0, ctx);
 }
 
 /* ---- the registry ---- */
@@ -218,9 +224,8 @@ suga_status suga_metrics_init(suga_metrics *reg, suga_ctx *ctx)
     if (!reg)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_metrics_init: no registry");
     /* not a memset of the whole registry: that would make all of the default registry's pages
-     * resident; slots beyond metric_count and priority_count are never read */
-    reg->metric_count = reg->priority_count = 0;
-    reg->max_emitted = 0;
+     * resident; slots beyond metric_count and name_count are never read */
+    reg->metric_count = reg->name_count = 0;
     reg->configured = false;
     memset(reg->slots, 0, sizeof reg->slots);
     return SUGA_OK;
@@ -249,34 +254,32 @@ suga_status suga_metrics_configure(suga_metrics *reg, const suga_limits *limits,
 {
     if (!reg || !limits)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_metrics_configure: a registry and limits are required");
-    if (limits->max_custom_metrics > SUGA_METRICS_EMF_MAX_METRICS)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "max_custom_metrics must be at most %d (EMF's limit), got %u",
-                         SUGA_METRICS_EMF_MAX_METRICS, (unsigned)limits->max_custom_metrics);
-    uint16_t n = limits->metric_priority_count;
-    if (n > SUGA_METRICS_MAX)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the metric priority list has %u names, at most %d are allowed",
-                         (unsigned)n, SUGA_METRICS_MAX);
-    if (n && !limits->metric_priorities)
-        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the metric priority list has %u names but no array", (unsigned)n);
+    uint16_t n = limits->metric_name_count;
+    if (n > SUGA_MAX_METRIC_NAMES) /* suga-gen refuses such a spec: this is a table made otherwise */
+        return suga_fail(ctx, SUGA_E_INVALID_ARG,
+                         "the limits declare %u metric names, at most %u may be emitted (each is a CloudWatch custom "
+                         "metric, billed)",
+                         (unsigned)n, SUGA_MAX_METRIC_NAMES);
+    if (n && !limits->metric_names)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "the limits declare %u metric names but have no array", (unsigned)n);
     /* everything is checked before anything changes */
     for (uint16_t i = 0; i < n; i++) {
-        const char *name = limits->metric_priorities[i];
+        const char *name = limits->metric_names[i];
         suga_ctx local;
         suga_ctx_init(&local);
-        if (check_name(name, name ? strnlen(name, SUGA_METRICS_NAME_MAX + 1) : 0, &local) != SUGA_OK)
-            return suga_fail(ctx, SUGA_E_INVALID_ARG, "metric priority %u: %s", (unsigned)i, local.error);
+        if (suga_metrics_check_name(name, &local) != SUGA_OK)
+            return suga_fail(ctx, SUGA_E_INVALID_ARG, "declared metric %u: %s", (unsigned)i, local.error);
         for (uint16_t j = 0; j < i; j++)
-            if (strcmp(limits->metric_priorities[j], name) == 0)
-                return suga_fail(ctx, SUGA_E_INVALID_ARG, "the metric priority list names '%s' twice (places %u and %u)",
+            if (strcmp(limits->metric_names[j], name) == 0)
+                return suga_fail(ctx, SUGA_E_INVALID_ARG, "the limits declare metric '%s' twice (places %u and %u)",
                                  name, (unsigned)j, (unsigned)i);
     }
     for (uint16_t i = 0; i < n; i++)
-        strcpy(reg->priorities[i], limits->metric_priorities[i]); /* checked: at most 64 bytes */
-    reg->priority_count = n;
-    reg->max_emitted = limits->max_custom_metrics;
+        strcpy(reg->names[i], limits->metric_names[i]); /* checked: at most 64 bytes */
+    reg->name_count = n;
     reg->configured = true;
     for (int i = 0; i < reg->metric_count; i++)
-        reg->metrics[i].listed = listed_place(reg, reg->metrics[i].name);
+        reg->metrics[i].declared = declared_place(reg, reg->metrics[i].name);
     return SUGA_OK;
 }
 
@@ -352,49 +355,54 @@ suga_status suga_metrics_record(suga_metrics *reg, const char *name, double valu
     metric *m = &reg->metrics[index];
     *m = (metric){.unit = (uint8_t)u, .name_len = (uint8_t)len};
     memcpy(m->name, name, len + 1);
-    m->listed = listed_place(reg, m->name);
+    m->declared = declared_place(reg, m->name);
     insert_slot(reg, index);
     observe(m, value);
     return SUGA_OK;
 }
 
-/* ---- the emission order ---- */
+suga_status suga_metrics_record_id(suga_metrics *reg, uint32_t id, double value, const char *unit, suga_ctx *ctx)
+{
+    if (!reg)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_metrics_record_id: no registry");
+    if (id >= reg->name_count)
+        return suga_fail(ctx, SUGA_E_INVALID_ARG, "metric id %u is not declared (the registry declares %u names%s)",
+                         (unsigned)id, (unsigned)reg->name_count, reg->configured ? "" : ": it is not configured");
+    return suga_metrics_record(reg, reg->names[id], value, unit, ctx);
+}
+
+/* ---- the order, and what is emitted ---- */
 
 typedef struct plan {
-    uint16_t order[SUGA_METRICS_MAX]; /* metric indexes, highest priority first */
-    uint16_t rank[SUGA_METRICS_MAX];  /* metric index -> place in order */
+    uint16_t order[SUGA_METRICS_MAX]; /* metric indexes: declared ones by place, then the others */
     bool emitted[SUGA_METRICS_MAX];   /* by metric index */
-    uint16_t emitted_count, held_count;
+    uint16_t emitted_count, not_emitted_count; /* recorded since the flush: declared / not declared */
 } plan;
 
+/* A metric is emitted when its name is declared and it has news since the flush; that is the
+ * whole rule, so no line can carry more than the declared names, however many metrics exist. */
 static void make_plan(const suga_metrics *reg, plan *p)
 {
-    int16_t by_place[SUGA_METRICS_MAX];
-    for (int i = 0; i < reg->priority_count; i++)
+    int16_t by_place[SUGA_MAX_METRIC_NAMES];
+    for (int i = 0; i < reg->name_count; i++)
         by_place[i] = -1;
     for (int i = 0; i < reg->metric_count; i++)
-        if (reg->metrics[i].listed >= 0)
-            by_place[reg->metrics[i].listed] = (int16_t)i;
+        if (reg->metrics[i].declared >= 0)
+            by_place[reg->metrics[i].declared] = (int16_t)i;
     uint16_t n = 0;
-    for (int i = 0; i < reg->priority_count; i++)
+    for (int i = 0; i < reg->name_count; i++)
         if (by_place[i] >= 0)
             p->order[n++] = (uint16_t)by_place[i];
     for (int i = 0; i < reg->metric_count; i++)
-        if (reg->metrics[i].listed < 0)
+        if (reg->metrics[i].declared < 0)
             p->order[n++] = (uint16_t)i;
-    p->emitted_count = p->held_count = 0;
+    p->emitted_count = p->not_emitted_count = 0;
     for (uint16_t k = 0; k < n; k++) {
         uint16_t i = p->order[k];
-        p->rank[i] = k;
-        p->emitted[i] = false;
-        if (reg->metrics[i].since_count == 0)
-            continue;
-        if (p->emitted_count < budget(reg)) {
-            p->emitted[i] = true;
-            p->emitted_count++;
-        } else {
-            p->held_count++;
-        }
+        const metric *m = &reg->metrics[i];
+        p->emitted[i] = m->declared >= 0 && m->since_count > 0;
+        p->emitted_count += p->emitted[i];
+        p->not_emitted_count += m->declared < 0 && m->since_count > 0;
     }
 }
 
@@ -403,8 +411,7 @@ static void fill_stats(const suga_metrics *reg, const plan *p, int i, suga_metri
     const metric *m = &reg->metrics[i];
     *out = (suga_metric_stats){
         .unit = suga_metrics_unit_names[m->unit],
-        .priority = p->rank[i],
-        .listed = m->listed >= 0,
+        .declared = m->declared >= 0,
         .emitted = p->emitted[i],
         .count = m->count,
         .sum = m->sum,
@@ -458,7 +465,7 @@ static json_t *metric_json(const suga_metrics *reg, const plan *p, int i)
               put(since, "max", s.since_count ? number(s.since_max) : json_null()) &&
               put(since, "values_kept", json_integer(s.values_kept));
     ok = ok && put(o, "name", json_string(reg->metrics[i].name)) && put(o, "unit", json_string(s.unit)) &&
-         put(o, "priority", json_integer(s.priority)) && put(o, "listed", json_boolean(s.listed)) &&
+         put(o, "declared", json_boolean(s.declared)) &&
          put(o, "emitted", json_boolean(s.emitted)) && put(o, "count", json_integer((json_int_t)s.count)) &&
          put(o, "sum", number(s.sum)) && put(o, "min", number(s.min)) && put(o, "max", number(s.max)) &&
          put(o, "mean", number(s.sum / (double)s.count)) && put(o, "last", number(s.last));
@@ -521,8 +528,8 @@ suga_status suga_metrics_summary(const suga_metrics *reg, json_t **out, suga_ctx
     }
     json_decref(list);
     ok = ok && put(o, "count", json_integer(reg->metric_count)) && put(o, "max_metrics", json_integer(SUGA_METRICS_MAX)) &&
-         put(o, "max_custom_metrics", json_integer(budget(reg))) &&
-         put(o, "emitted", json_integer(p.emitted_count)) && put(o, "not_emitted", json_integer(p.held_count));
+         put(o, "emitted", json_integer(p.emitted_count)) &&
+         put(o, "not_emitted", json_integer(p.not_emitted_count));
     if (!ok)
         return no_memory(ctx, "the metrics summary", o);
     *out = o;
@@ -538,16 +545,15 @@ suga_status suga_metrics_status(const suga_metrics *reg, json_t **out, suga_ctx 
         pending += reg->metrics[i].since_count > 0;
     json_t *names = json_array(), *o = json_object();
     bool ok = names && o;
-    for (int i = 0; ok && i < reg->priority_count; i++)
-        ok = push(names, json_string(reg->priorities[i]));
+    for (int i = 0; ok && i < reg->name_count; i++)
+        ok = push(names, json_string(reg->names[i]));
     if (ok) {
-        ok = put(o, "priorities", names);
+        ok = put(o, "names", names);
         names = NULL;
     }
     json_decref(names);
     ok = ok && put(o, "metrics", json_integer(reg->metric_count)) &&
          put(o, "max_metrics", json_integer(SUGA_METRICS_MAX)) &&
-         put(o, "max_custom_metrics", json_integer(budget(reg))) &&
          put(o, "configured", json_boolean(reg->configured)) && put(o, "recorded_since_flush", json_integer(pending));
     if (!ok)
         return no_memory(ctx, "the metrics status", o);
@@ -561,20 +567,20 @@ suga_status suga_metrics_plan(const suga_metrics *reg, json_t **out, suga_ctx *c
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "suga_metrics_plan: a registry and an output are required");
     plan p;
     make_plan(reg, &p);
-    json_t *emitted = json_array(), *held = json_array(), *o = json_object();
-    bool ok = emitted && held && o;
+    json_t *emitted = json_array(), *not_emitted = json_array(), *o = json_object();
+    bool ok = emitted && not_emitted && o;
     for (int k = 0; ok && k < reg->metric_count; k++) {
         const metric *m = &reg->metrics[p.order[k]];
         if (m->since_count)
-            ok = push(p.emitted[p.order[k]] ? emitted : held, json_string(m->name));
+            ok = push(p.emitted[p.order[k]] ? emitted : not_emitted, json_string(m->name));
     }
     if (ok) {
         bool put_emitted = put(o, "emitted", emitted); /* both run: each steals its array */
-        bool put_held = put(o, "not_emitted", held);
-        ok = put_emitted && put_held;
+        bool put_not_emitted = put(o, "not_emitted", not_emitted);
+        ok = put_emitted && put_not_emitted;
     } else {
         json_decref(emitted);
-        json_decref(held);
+        json_decref(not_emitted);
     }
     if (!ok)
         return no_memory(ctx, "the metrics plan", o);
@@ -730,7 +736,7 @@ suga_status suga_metrics_emf(const suga_metrics *reg, int64_t timestamp_ms, cons
         if (p.emitted[p.order[k]])
             ok = put(root, m->name, emf_value(m));
     }
-    ok = ok && put(root, SUGA_METRICS_NOT_EMITTED_KEY, json_integer(p.held_count));
+    ok = ok && put(root, SUGA_METRICS_NOT_EMITTED_KEY, json_integer(p.not_emitted_count));
     if (!ok)
         return no_memory(ctx, "the EMF object", root);
     *out = root;

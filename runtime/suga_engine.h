@@ -77,10 +77,12 @@ typedef struct suga_engine {
 } suga_engine;
 
 /* Start the engine over `table`: the guard (budgets from table->limits; resumed from the state
- * file when there is one for this month), the metric priorities, the log level. A state file
- * that cannot be used is not fatal: the guard starts from zero and the reason is logged and kept
- * in e->init.guard_note. Fails (SUGA_E_INVALID_ARG, message in ctx) only on a configuration that
- * cannot work: bad limits, a non-numeric or out-of-range AWS_LAMBDA_FUNCTION_MEMORY_SIZE. */
+ * file when there is one for this month), the metric names that may be emitted (the default
+ * registry is configured with table->limits), the log level. A state file that cannot be used is
+ * not fatal: the guard starts from zero and the reason is logged and kept in e->init.guard_note.
+ * Fails (SUGA_E_INVALID_ARG, message in ctx) only on a configuration that cannot work: bad limits
+ * (among them, metric names that omit one the engine records: suga_engine_metric_names), a
+ * non-numeric or out-of-range AWS_LAMBDA_FUNCTION_MEMORY_SIZE. */
 suga_status suga_engine_init(suga_engine *e, const suga_table *table, const suga_engine_config *config,
                              suga_ctx *ctx);
 

@@ -62,6 +62,33 @@ static const char *const suga_hook_phase_names[SUGA_HOOK__COUNT] = {
     [SUGA_HOOK_INVOCATION_END] = "invocation_end",
 };
 
+/* The metrics the engine records itself (runtime/engine.c). The engine names them by these
+ * constants only, so a metric it has no constant for does not compile; and since only the names
+ * a table declares (spec: limits.metrics.names) are ever emitted, each of these must be declared:
+ * suga-gen refuses a spec whose `names` omits one, and suga_engine_init refuses a table whose
+ * limits omit one (a table not made by this suga-gen). A new engine metric is added here, and
+ * then to spec/limits.yaml, which holds at most SUGA_MAX_METRIC_NAMES. */
+typedef enum suga_engine_metric {
+    SUGA_ENGINE_METRIC_INVOCATIONS = 0, /* Count: requests */
+    SUGA_ENGINE_METRIC_ERRORS,          /* Count: requests that failed */
+    SUGA_ENGINE_METRIC_LATENCY,         /* Milliseconds: each request's duration */
+    SUGA_ENGINE_METRIC_CACHE_HITS,      /* Count: result-cache hits */
+    SUGA_ENGINE_METRIC_MODULE_LOADS,    /* Count: lazy modules opened */
+    SUGA_ENGINE_METRIC_MODULE_UNLOADS,  /* Count: lazy modules closed */
+    SUGA_ENGINE_METRIC_GUARD_STATE,     /* None: the free-tier guard's new level */
+    SUGA_ENGINE_METRIC__COUNT
+} suga_engine_metric;
+
+static const char *const suga_engine_metric_names[SUGA_ENGINE_METRIC__COUNT] = {
+    [SUGA_ENGINE_METRIC_INVOCATIONS] = "invocations",
+    [SUGA_ENGINE_METRIC_ERRORS] = "errors",
+    [SUGA_ENGINE_METRIC_LATENCY] = "latency",
+    [SUGA_ENGINE_METRIC_CACHE_HITS] = "cache_hits",
+    [SUGA_ENGINE_METRIC_MODULE_LOADS] = "module_loads",
+    [SUGA_ENGINE_METRIC_MODULE_UNLOADS] = "module_unloads",
+    [SUGA_ENGINE_METRIC_GUARD_STATE] = "guard_state",
+};
+
 static const char *const suga_type_names[SUGA_T__COUNT] = {
     [SUGA_T_STRING] = "string", [SUGA_T_INT] = "int",       [SUGA_T_NUMBER] = "number",
     [SUGA_T_BOOL] = "bool",     [SUGA_T_ENUM] = "enum",     [SUGA_T_OBJECT] = "object",
@@ -86,5 +113,8 @@ static const char *const suga_unload_names[SUGA_UNLOAD__COUNT] = {
 #define SUGA_MAX_PARAMS 64u
 #define SUGA_ARGS_BUF_SIZE 2048u
 #define SUGA_MAX_NAME_LEN 255u
+/* Metric names a table may declare (limits.metrics.names): the only metrics ever emitted, each
+ * one CloudWatch custom metric, billed; 10 is the number the AWS free tier includes. */
+#define SUGA_MAX_METRIC_NAMES 10u
 
 #endif

@@ -174,9 +174,11 @@ typedef struct suga_limits {
     uint64_t requests_per_month;
     uint64_t gb_seconds_per_month;
     uint32_t warn_percent, throttle_percent, block_percent;
-    uint32_t max_custom_metrics;
-    const char *const *metric_priorities;
-    uint16_t metric_priority_count;
+    /* limits.metrics.names: the only metrics an EMF line ever carries, in the order it carries
+     * them (at most SUGA_MAX_METRIC_NAMES, the engine's own among them; the generated
+     * suga_metric_id indexes this list). Other metrics stay in the process. */
+    const char *const *metric_names;
+    uint16_t metric_name_count;
     uint32_t memory_unload_above_mb;      /* resident memory that triggers unload: memory; 0 = ... */
     uint32_t memory_unload_above_percent; /* ... this share of the function's configured memory */
 } suga_limits;

@@ -167,9 +167,10 @@ static void print_limits(void)
            l->gb_seconds_per_month);
     printf("thresholds  warn %" PRIu32 " %%, throttle %" PRIu32 " %%, block %" PRIu32 " %%\n", l->warn_percent,
            l->throttle_percent, l->block_percent);
-    printf("metrics     at most %" PRIu32 " custom metrics, by priority:", l->max_custom_metrics);
-    for (uint16_t i = 0; i < l->metric_priority_count; i++)
-        printf(" %s", l->metric_priorities[i]);
+    printf("metrics     %u names may be emitted (at most %u), no other:", (unsigned)l->metric_name_count,
+           SUGA_MAX_METRIC_NAMES);
+    for (uint16_t i = 0; i < l->metric_name_count; i++)
+        printf(" %s", l->metric_names[i]);
     putchar('\n');
     for (uint32_t i = 0; i < suga_main_table.breaker_count; i++) {
         const suga_breaker *b = &suga_main_table.breakers[i];

@@ -2,9 +2,11 @@
  * (runtime/metrics.c, suga_metrics_default()), which the engine also records into and flushes as
  * one EMF line per invocation.
  *
- * The registry takes its budget and priorities from the table's limits (spec/limits.yaml) on the
- * first metrics.* call, unless the engine configured it before; so a call from the CLI sees the
- * same priorities as the Lambda function. Runtime messages are prefixed with the operation.
+ * The registry takes the metric names that may be emitted from the table's limits
+ * (spec/limits.yaml `limits.metrics.names`) on the first metrics.* call, unless the engine
+ * configured it before; so a call from the CLI sees the same names as the Lambda function.
+ * metrics.record takes any valid name: one not declared there is kept and shown (get, summary)
+ * but never emitted. Runtime messages are prefixed with the operation.
  */
 #include <string.h>
 

@@ -743,7 +743,7 @@ Test(http_client_breaker, a_failing_host_opens_and_other_hosts_are_unaffected)
     json_t *st = status_ok();
     assert_json(json_incref(json_object_get(json_object_get(st, "settings"), "host_breaker")),
                 "{\"name\": \"http_client\", \"failure_threshold\": 5, \"cooldown_seconds\": 30,"
-                " \"half_open_max_calls\": 1, \"success_threshold\": 1, \"source\": \"spec/limits.yaml:16:5\"}");
+                " \"half_open_max_calls\": 1, \"success_threshold\": 1, \"source\": \"spec/limits.yaml:19:5\"}");
     json_decref(st);
     suga_clock_set_test_clock(NULL);
 }

@@ -6,6 +6,7 @@
 
 #include "handler_test.h"
 #include "suga_clock.h"
+#include "suga_engine.h"
 #include "suga_metrics.h"
 #include "utility/suga_utility.h"
 
@@ -38,13 +39,13 @@ static void fails_with(const char *op, const char *args, suga_status want, const
     cr_assert_str_eq(ctx.error, message);
 }
 
-/* The spec's priority list, as JSON text, from the compiled table. */
-static void table_priorities(char *out, size_t size)
+/* The spec's declared metric names, as JSON text, from the compiled table. */
+static void table_names(char *out, size_t size)
 {
     const suga_limits *l = suga_main_table.limits;
     size_t used = (size_t)snprintf(out, size, "[");
-    for (uint16_t i = 0; i < l->metric_priority_count; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", i ? ", " : "", l->metric_priorities[i]);
+    for (uint16_t i = 0; i < l->metric_name_count; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s\"%s\"", i ? ", " : "", l->metric_names[i]);
     snprintf(out + used, size - used, "]");
 }
 
@@ -104,7 +105,7 @@ Test(metrics, record_refuses_bad_arguments)
                "metrics.record: metric 'latency' has unit Milliseconds, cannot record a value in Count (a metric "
                "keeps the unit of its first record)");
     assert_json(call_ok("metrics.get", "{\"name\": \"latency\"}"),
-                "{\"name\": \"latency\", \"unit\": \"Milliseconds\", \"priority\": 0, \"listed\": true,"
+                "{\"name\": \"latency\", \"unit\": \"Milliseconds\", \"declared\": true,"
                 " \"emitted\": true, \"count\": 1, \"sum\": 3, \"min\": 3, \"max\": 3, \"mean\": 3, \"last\": 3,"
                 " \"since_flush\": {\"count\": 1, \"sum\": 3, \"min\": 3, \"max\": 3, \"values_kept\": 1}}");
 }
@@ -152,7 +153,7 @@ Test(metrics, get_unknown_names)
                "metrics.get: arg 'name' must match pattern '^[A-Za-z0-9_.-]+$', got \"a/b\"");
 }
 
-Test(metrics, summary_in_priority_order)
+Test(metrics, summary_declared_metrics_first)
 {
     record("custom", "1", NULL);
     record("latency", "10", "milliseconds");
@@ -161,18 +162,17 @@ Test(metrics, summary_in_priority_order)
     json_t *s = call_ok("metrics.summary", NULL);
     cr_assert_eq(int_field(s, "count"), 3);
     cr_assert_eq(int_field(s, "max_metrics"), 256);
-    cr_assert_eq(int_field(s, "max_custom_metrics"), suga_main_table.limits->max_custom_metrics);
-    cr_assert_eq(int_field(s, "emitted"), 3);
-    cr_assert_eq(int_field(s, "not_emitted"), 0);
+    cr_assert_eq(int_field(s, "emitted"), 2);
+    cr_assert_eq(int_field(s, "not_emitted"), 1, "custom is not declared in spec/limits.yaml");
     json_t *list = json_object_get(s, "metrics");
     cr_assert_eq(json_array_size(list), 3);
     cr_assert_str_eq(str_field(json_array_get(list, 0), "name"), "invocations");
     cr_assert_str_eq(str_field(json_array_get(list, 1), "name"), "latency");
-    cr_assert_str_eq(str_field(json_array_get(list, 2), "name"), "custom", "unlisted metrics come last");
+    cr_assert_str_eq(str_field(json_array_get(list, 2), "name"), "custom", "undeclared metrics come last");
     json_t *latency = json_array_get(list, 1);
     cr_assert_eq(json_number_value(json_object_get(latency, "mean")), 15);
     cr_assert_eq(int_field(latency, "count"), 2);
-    cr_assert(json_is_false(json_object_get(json_array_get(list, 2), "listed")));
+    cr_assert(json_is_false(json_object_get(json_array_get(list, 2), "declared")));
     json_decref(s);
     fails_with("metrics.summary", "{\"verbose\": true}", SUGA_E_INVALID_ARG, "metrics.summary: unknown arg 'verbose'");
 }
@@ -227,30 +227,70 @@ Test(metrics, export_is_the_emf_object_without_flushing)
     json_decref(r);
 }
 
-Test(metrics, export_holds_back_beyond_the_budget)
+Test(metrics, export_leaves_out_every_undeclared_name)
 {
-    uint32_t budget = suga_main_table.limits->max_custom_metrics;
-    cr_assert_gt(budget, 0, "the spec's budget");
     char name[32];
-    for (uint32_t i = 0; i < budget + 2; i++) { /* unlisted, so ranked in the order recorded */
-        snprintf(name, sizeof name, "custom_%02u", i);
+    for (int i = 0; i < 12; i++) { /* more new names than the whole budget */
+        snprintf(name, sizeof name, "custom_%02d", i);
         record(name, "1", NULL);
     }
-    record("errors", "1", NULL); /* listed: ranks before every unlisted one */
+    record("errors", "1", NULL);
     json_t *r = call_ok("metrics.export", NULL);
-    json_t *emitted = json_object_get(r, "emitted"), *held = json_object_get(r, "not_emitted");
-    cr_assert_eq(json_array_size(emitted), budget);
+    json_t *emitted = json_object_get(r, "emitted"), *left_out = json_object_get(r, "not_emitted");
+    cr_assert_eq(json_array_size(emitted), 1);
     cr_assert_str_eq(json_string_value(json_array_get(emitted, 0)), "errors");
-    cr_assert_eq(json_array_size(held), 3);
-    snprintf(name, sizeof name, "custom_%02u", budget - 1);
-    cr_assert_str_eq(json_string_value(json_array_get(held, 0)), name);
+    cr_assert_eq(json_array_size(left_out), 12);
+    cr_assert_str_eq(json_string_value(json_array_get(left_out, 0)), "custom_00", "in the order recorded");
     json_t *emf = json_object_get(r, "emf");
-    cr_assert_eq(int_field(emf, "suga_metrics_not_emitted"), 3);
+    cr_assert_eq(int_field(emf, "suga_metrics_not_emitted"), 12);
     json_t *defs = json_object_get(json_array_get(json_object_get(json_object_get(emf, "_aws"), "CloudWatchMetrics"), 0),
                                    "Metrics");
-    cr_assert_eq(json_array_size(defs), budget);
-    cr_assert_null(json_object_get(emf, name), "a held back metric is not in the object");
+    cr_assert_eq(json_array_size(defs), 1);
+    cr_assert_null(json_object_get(emf, "custom_00"), "an undeclared metric is not in the object");
     json_decref(r);
+}
+
+/* metrics.record of a name spec/limits.yaml does not declare: it is kept and shown, and no line
+ * the engine writes ever carries it (the engine's own metrics still go out). */
+Test(metrics, a_new_name_from_metrics_record_stays_in_the_process)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    cr_assert_not_null(out);
+    suga_engine e;
+    suga_engine_config config = {.guard_state_path = "", .metrics_out = out};
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_engine_init(&e, &suga_main_table, &config, &ctx), SUGA_OK, "%s", ctx.error);
+    json_t *request = json_pack("{s:s, s:{s:s, s:i}}", "op", "metrics.record", "args", "name", "my.new-metric", "value", 2);
+    for (int i = 0; i < 50; i++) {
+        json_t *result = NULL;
+        suga_ctx_init(&ctx);
+        cr_assert_eq(suga_engine_request(&e, &ctx, request, &result), SUGA_OK, "%s", ctx.error);
+        json_decref(result);
+        cr_assert_eq(suga_engine_end_invocation(&e, 1, &ctx), SUGA_OK, "%s", ctx.error);
+    }
+    json_decref(request);
+    cr_assert_eq(fclose(out), 0);
+    int lines = 0;
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1, lines++) {
+        json_t *doc = json_loadb(line, (size_t)(nl - line), 0, NULL);
+        cr_assert_not_null(doc, "line %d is JSON", lines);
+        cr_assert_null(json_object_get(doc, "my.new-metric"), "line %d", lines);
+        cr_assert_null(strstr(line, "my.new-metric"), "line %d names it nowhere", lines);
+        cr_assert_eq(int_field(doc, "invocations"), 1, "line %d: the engine's metrics go out", lines);
+        cr_assert_eq(int_field(doc, "suga_metrics_not_emitted"), 1, "line %d", lines);
+        json_decref(doc);
+    }
+    free(buf);
+    cr_assert_eq(lines, 50);
+    assert_json(call_ok("metrics.get", "{\"name\": \"my.new-metric\"}"),
+                "{\"name\": \"my.new-metric\", \"unit\": \"Count\", \"declared\": false, \"emitted\": false,"
+                " \"count\": 50, \"sum\": 100, \"min\": 2, \"max\": 2, \"mean\": 2, \"last\": 2,"
+                " \"since_flush\": {\"count\": 0, \"sum\": 0, \"min\": null, \"max\": null, \"values_kept\": 0}}");
+    suga_ctx_init(&ctx);
+    suga_engine_shutdown(&e, &ctx);
 }
 
 Test(metrics, export_refuses_bad_namespaces)
@@ -268,17 +308,19 @@ Test(metrics, export_refuses_bad_namespaces)
 
 /* ---- status and configuration ---- */
 
-Test(metrics, status_shows_the_tables_budget_and_priorities)
+Test(metrics, status_shows_the_tables_names)
 {
-    char priorities[1024], expected[1400];
-    table_priorities(priorities, sizeof priorities);
+    char names[1024], expected[1400];
+    table_names(names, sizeof names);
     snprintf(expected, sizeof expected,
-             "{\"metrics\": 0, \"max_metrics\": 256, \"max_custom_metrics\": %u, \"priorities\": %s,"
-             " \"configured\": true, \"recorded_since_flush\": 0}",
-             (unsigned)suga_main_table.limits->max_custom_metrics, priorities);
+             "{\"metrics\": 0, \"max_metrics\": 256, \"names\": %s, \"configured\": true,"
+             " \"recorded_since_flush\": 0}",
+             names);
     assert_json(call_ok("metrics.status", NULL), expected);
-    cr_assert_eq(suga_main_table.limits->max_custom_metrics, 10, "spec/limits.yaml: at most 10 custom metrics");
-    cr_assert_str_eq(suga_main_table.limits->metric_priorities[0], "invocations");
+    cr_assert_leq(suga_main_table.limits->metric_name_count, 10, "spec/limits.yaml: at most 10 custom metrics");
+    cr_assert_eq(suga_main_table.limits->metric_name_count, SUGA_METRIC__COUNT);
+    cr_assert_str_eq(suga_main_table.limits->metric_names[SUGA_METRIC_INVOCATIONS], "invocations");
+    cr_assert_str_eq(suga_main_table.limits->metric_names[SUGA_METRIC_GUARD_STATE], "guard_state");
     record("invocations", "1", NULL);
     json_t *s = call_ok("metrics.status", NULL);
     cr_assert_eq(int_field(s, "metrics"), 1);
@@ -289,10 +331,10 @@ Test(metrics, status_shows_the_tables_budget_and_priorities)
 Test(metrics, a_registry_configured_by_the_engine_is_left_alone)
 {
     static const char *const mine[] = {"latency"};
-    const suga_limits limits = {.max_custom_metrics = 1, .metric_priorities = mine, .metric_priority_count = 1};
+    const suga_limits limits = {.metric_names = mine, .metric_name_count = 1};
     cr_assert_eq(suga_metrics_configure(suga_metrics_default(), &limits, NULL), SUGA_OK);
     assert_json(call_ok("metrics.status", NULL),
-                "{\"metrics\": 0, \"max_metrics\": 256, \"max_custom_metrics\": 1, \"priorities\": [\"latency\"],"
+                "{\"metrics\": 0, \"max_metrics\": 256, \"names\": [\"latency\"],"
                 " \"configured\": true, \"recorded_since_flush\": 0}");
     record("invocations", "1", NULL);
     record("latency", "5", "milliseconds");

@@ -308,7 +308,12 @@ Test(table, descriptors_carry_the_spec)
     cr_expect_eq(m->unload, SUGA_UNLOAD_IDLE);
     cr_expect_eq(m->idle_seconds, 120);
     cr_expect_eq(golden_main_table.limits->block_percent, 99);
-    cr_expect_eq(golden_main_table.limits->max_custom_metrics, 4);
+    /* limits.metrics.names, in the spec's order, indexed by the generated ids */
+    cr_expect_eq(golden_main_table.limits->metric_name_count, SUGA_METRIC__COUNT);
+    cr_expect_eq(SUGA_METRIC__COUNT, 8);
+    cr_expect_str_eq(golden_main_table.limits->metric_names[SUGA_METRIC_ERRORS], "errors");
+    cr_expect_eq(SUGA_METRIC_ERRORS, 0);
+    cr_expect_str_eq(golden_main_table.limits->metric_names[SUGA_METRIC_UPSTREAM_CALLS_FAILED], "upstream.calls-failed");
     cr_assert_eq(golden_main_table.fusion_count, 1);
     const suga_fusion *f = &golden_main_table.fusions[0];
     cr_assert_eq(f->step_count, 2);

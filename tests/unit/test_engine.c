@@ -365,3 +365,70 @@ Test(engine, bad_memory_size_is_an_init_error)
     cr_expect_eq(e.guard.memory_mb, 512);
     unsetenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
 }
+
+/* The engine records its metrics by suga_engine_metric (suga_schema.h); suga-gen refuses a spec
+ * that does not declare all of them (tests/bad-specs/113-*), and init refuses a table made
+ * otherwise that leaves one out: recorded, it would never be emitted. */
+Test(engine, a_table_that_does_not_declare_an_engine_metric_is_an_init_error)
+{
+    const suga_limits *spec = suga_main_table.limits;
+    for (int k = 0; k < SUGA_ENGINE_METRIC__COUNT; k++) {
+        bool declared = false;
+        for (uint16_t i = 0; i < spec->metric_name_count; i++)
+            declared = declared || !strcmp(spec->metric_names[i], suga_engine_metric_names[k]);
+        cr_assert(declared, "spec/limits.yaml declares %s", suga_engine_metric_names[k]);
+    }
+    static const char *const names[] = {"invocations", "errors", "latency", "cache_hits", "module_loads",
+                                        "guard_state", "custom"};
+    suga_limits limits = *spec;
+    limits.metric_names = names;
+    limits.metric_name_count = 7;
+    suga_table table = suga_main_table;
+    table.limits = &limits;
+    suga_engine e;
+    suga_engine_config config = {.guard_state_path = "", .metrics_out = metrics_stream};
+    suga_ctx ctx;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_engine_init(&e, &table, &config, &ctx), SUGA_E_INVALID_ARG);
+    cr_assert_str_eq(ctx.error, "suga_engine_init: the table's limits.metrics.names do not declare 'module_unloads', "
+                                "which the engine records (a metric not declared is never emitted)");
+    cr_assert_null(suga_engine_current(), "no engine was started");
+    static const char *const all[] = {"invocations", "errors", "latency", "cache_hits", "module_loads",
+                                      "module_unloads", "guard_state", "custom"};
+    limits.metric_names = all;
+    limits.metric_name_count = 8;
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_engine_init(&e, &table, &config, &ctx), SUGA_OK, "%s", ctx.error);
+    suga_engine_shutdown(&e, NULL);
+}
+
+/* What the engine records reaches the line under the names it declares, and only those: a
+ * metric recorded next to them (metrics.record of a new name) does not. */
+Test(engine, the_emf_line_carries_only_declared_names)
+{
+    start();
+    suga_ctx ctx;
+    json_t *result = NULL;
+    cr_assert_eq(request(&ctx, "{\"op\": \"metrics.record\", \"args\": {\"name\": \"not_declared\", \"value\": 1}}",
+                         &result),
+                 SUGA_OK, "%s", ctx.error);
+    json_decref(result);
+    cr_assert_eq(suga_engine_end_invocation(&engine, 5, &ctx), SUGA_OK, "%s", ctx.error);
+    fflush(metrics_stream);
+    json_t *emf = json_loads(metrics_text, 0, NULL);
+    cr_assert_not_null(emf);
+    json_t *defs = json_object_get(json_array_get(json_object_get(json_object_get(emf, "_aws"), "CloudWatchMetrics"), 0),
+                                   "Metrics");
+    size_t i;
+    json_t *def;
+    json_array_foreach(defs, i, def) {
+        const char *name = json_string_value(json_object_get(def, "Name"));
+        bool declared = false;
+        for (uint16_t k = 0; k < suga_main_table.limits->metric_name_count; k++)
+            declared = declared || !strcmp(suga_main_table.limits->metric_names[k], name);
+        cr_expect(declared, "%s is declared", name);
+    }
+    cr_expect_null(json_object_get(emf, "not_declared"));
+    cr_expect_eq(json_integer_value(json_object_get(emf, "suga_metrics_not_emitted")), 1);
+    json_decref(emf);
+}

@@ -1,5 +1,5 @@
 /* The metrics registry and its EMF output (runtime/metrics.c): units, names, the 256-metric limit,
- * priorities and the custom-metric budget, flushing, the JSON views, and the EMF objects, each
+ * the declared names (the only ones ever emitted), flushing, the JSON views, and the EMF objects, each
  * checked by a validator of the CloudWatch embedded metric format written here from the AWS
  * specification (which is itself tested against broken documents, so it cannot pass vacuously).
  * Criterion runs every test in its own process: the default registry starts fresh in each. */
@@ -174,10 +174,23 @@ static void assert_emf(const json_t *doc)
 static suga_ctx ctx;
 static suga_metrics *reg;
 
+static void declare(const char *const *names, uint16_t count)
+{
+    const suga_limits limits = {.metric_names = names, .metric_name_count = count};
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_configure(reg, &limits, &ctx), SUGA_OK, "%s", ctx.error);
+}
+
+/* spec/limits.yaml's names: the engine's own */
+static const char *const spec_names[] = {"invocations",  "errors",         "latency",    "cache_hits",
+                                         "module_loads", "module_unloads", "guard_state"};
+
+/* Each test starts with a registry configured as the engine configures it. */
 static void setup(void)
 {
     suga_ctx_init(&ctx);
     cr_assert_eq(suga_metrics_new(&reg, &ctx), SUGA_OK, "%s", ctx.error);
+    declare(spec_names, 7);
 }
 
 static void teardown(void)
@@ -279,16 +292,23 @@ static json_int_t not_emitted(const json_t *doc)
     return json_integer_value(v);
 }
 
-static void configure(uint32_t max, const char *const *priorities, uint16_t count)
+/* The summary's metric names, comma-separated, in its order. */
+static const char *summary_names(char *buf, size_t size)
 {
-    const suga_limits limits = {.max_custom_metrics = max, .metric_priorities = priorities,
-                                .metric_priority_count = count};
+    json_t *summary = NULL;
     suga_ctx_init(&ctx);
-    cr_assert_eq(suga_metrics_configure(reg, &limits, &ctx), SUGA_OK, "%s", ctx.error);
+    cr_assert_eq(suga_metrics_summary(reg, &summary, &ctx), SUGA_OK, "%s", ctx.error);
+    buf[0] = '\0';
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(summary, "metrics"), i, m) {
+        if (i)
+            strncat(buf, ",", size - strlen(buf) - 1);
+        strncat(buf, json_string_value(json_object_get(m, "name")), size - strlen(buf) - 1);
+    }
+    json_decref(summary);
+    return buf;
 }
-
-static const char *const spec_priorities[] = {"invocations",  "errors",         "latency",    "cache_hits",
-                                              "module_loads", "module_unloads", "guard_state"};
 
 /* ---- the validator itself ---- */
 
@@ -424,7 +444,13 @@ Test(metrics, every_unit_is_accepted_and_emitted_as_named)
         rec(name, 2, suga_metrics_unit_names[i]);
         cr_assert_str_eq(stats_of(name).unit, suga_metrics_unit_names[i]);
     }
-    configure(SUGA_METRICS_UNIT_COUNT, NULL, 0);
+    const char *names[SUGA_METRICS_UNIT_COUNT];
+    char declared[SUGA_METRICS_UNIT_COUNT][32];
+    for (int i = 0; i < SUGA_METRICS_UNIT_COUNT; i++) {
+        snprintf(declared[i], sizeof declared[i], "m_%s", suga_metrics_unit_names[i]);
+        names[i] = declared[i];
+    }
+    declare(names, SUGA_METRICS_UNIT_COUNT);
     json_t *doc = emf();
     json_t *defs = json_object_get(json_array_get(json_object_get(json_object_get(doc, "_aws"), "CloudWatchMetrics"), 0),
                                    "Metrics");
@@ -518,6 +544,12 @@ Test(metrics, bad_names_are_refused_with_the_rule)
     cr_assert_eq(suga_metrics_summary(reg, &summary, &ctx), SUGA_OK);
     cr_assert_eq(json_integer_value(json_object_get(summary, "count")), 3, "only the valid names were created");
     json_decref(summary);
+    /* the rule on its own, as suga-gen applies it to limits.metrics.names */
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_check_name("Mixed.Case-name_9", &ctx), SUGA_OK);
+    cr_assert_eq(suga_metrics_check_name("a/b", &ctx), SUGA_E_INVALID_ARG);
+    cr_assert_str_eq(ctx.error, "metric name 'a/b' has a character other than A-Z a-z 0-9 _ . - at byte 1");
+    cr_assert_eq(suga_metrics_check_name(NULL, NULL), SUGA_E_INVALID_ARG);
 }
 
 Test(metrics, non_finite_values_and_overflow_are_refused)
@@ -564,56 +596,89 @@ Test(metrics, at_most_256_metrics)
     json_t *summary = NULL;
     cr_assert_eq(suga_metrics_summary(reg, &summary, &ctx), SUGA_OK);
     cr_assert_eq(json_integer_value(json_object_get(summary, "count")), 256);
-    cr_assert_eq(json_integer_value(json_object_get(summary, "not_emitted")), 246);
+    cr_assert_eq(json_integer_value(json_object_get(summary, "not_emitted")), 256, "none of them is declared");
     json_decref(summary);
-    json_t *doc = emf(); /* 10 of 256 (the default budget) */
-    cr_assert_eq(not_emitted(doc), 246);
-    json_decref(doc);
+    cr_assert_null(emf(), "undeclared metrics alone make no line");
 }
 
-/* ---- priorities and the budget ---- */
+/* ---- the declared names: the only ones emitted ---- */
 
-Test(metrics, emf_carries_the_highest_priorities_within_budget)
+Test(metrics, emf_carries_the_declared_metrics_only)
 {
-    configure(3, spec_priorities, 7);
-    rec("custom_a", 1, NULL);      /* unlisted, recorded first */
-    rec("guard_state", 1, "None"); /* listed 7th */
+    rec("custom_a", 1, NULL);      /* not declared, recorded first */
+    rec("guard_state", 1, "None"); /* declared 7th */
     rec("latency", 20, "Milliseconds");
     rec("custom_b", 1, NULL);
     rec("invocations", 1, NULL);
     rec("cache_hits", 2, NULL);
     json_t *doc = emf();
     char names[256];
-    cr_assert_str_eq(defined_names(doc, names, sizeof names), "invocations,latency,cache_hits");
-    cr_assert_eq(not_emitted(doc), 3);
-    cr_assert_null(json_object_get(doc, "guard_state"), "held back metrics are not members");
-    cr_assert_null(json_object_get(doc, "custom_a"));
+    cr_assert_str_eq(defined_names(doc, names, sizeof names), "invocations,latency,cache_hits,guard_state",
+                     "in the order of the names, not of the records");
+    cr_assert_eq(not_emitted(doc), 2);
+    cr_assert_null(json_object_get(doc, "custom_a"), "a metric not emitted is not a member either");
+    cr_assert_null(json_object_get(doc, "custom_b"));
     assert_json(doc, "{\"_aws\": {\"Timestamp\": 1790812800000, \"CloudWatchMetrics\": [{\"Namespace\": \"suga\","
                      " \"Dimensions\": [[\"Service\"]], \"Metrics\": [{\"Name\": \"invocations\", \"Unit\": \"Count\"},"
-                     " {\"Name\": \"latency\", \"Unit\": \"Milliseconds\"}, {\"Name\": \"cache_hits\", \"Unit\": \"Count\"}]}]},"
+                     " {\"Name\": \"latency\", \"Unit\": \"Milliseconds\"}, {\"Name\": \"cache_hits\", \"Unit\": \"Count\"},"
+                     " {\"Name\": \"guard_state\", \"Unit\": \"None\"}]}]},"
                      " \"Service\": \"suga\", \"invocations\": 1, \"latency\": [20], \"cache_hits\": 2,"
-                     " \"suga_metrics_not_emitted\": 3}");
+                     " \"guard_state\": [1], \"suga_metrics_not_emitted\": 2}");
 
-    /* the held back ones stay aggregated, and are ranked after the listed ones */
-    suga_metric_stats s = stats_of("guard_state");
-    cr_assert(s.listed && !s.emitted);
+    /* the others are aggregated all the same, and come after the declared ones */
+    suga_metric_stats s = stats_of("custom_a");
+    cr_assert(!s.declared && !s.emitted);
     cr_assert_eq(s.count, 1);
-    cr_assert_eq(s.priority, 3);
-    cr_assert_eq(stats_of("custom_a").priority, 4, "unlisted: after every listed one, first recorded first");
-    cr_assert_eq(stats_of("custom_b").priority, 5);
-    cr_assert_not(stats_of("custom_b").listed);
-    cr_assert(stats_of("invocations").emitted);
-    cr_assert_eq(stats_of("invocations").priority, 0);
+    cr_assert(stats_of("guard_state").declared && stats_of("guard_state").emitted);
+    cr_assert_str_eq(summary_names(names, sizeof names), "invocations,latency,cache_hits,guard_state,custom_a,custom_b");
 
     json_t *plan = NULL;
     cr_assert_eq(suga_metrics_plan(reg, &plan, &ctx), SUGA_OK);
-    assert_json(plan, "{\"emitted\": [\"invocations\", \"latency\", \"cache_hits\"],"
-                      " \"not_emitted\": [\"guard_state\", \"custom_a\", \"custom_b\"]}");
+    assert_json(plan, "{\"emitted\": [\"invocations\", \"latency\", \"cache_hits\", \"guard_state\"],"
+                      " \"not_emitted\": [\"custom_a\", \"custom_b\"]}");
 }
 
-Test(metrics, only_metrics_recorded_since_the_flush_compete)
+/* The issue this rule fixes: a per-line cap let any name through in a line where the others were
+ * idle, so over time more than 10 names reached CloudWatch and were billed. */
+Test(metrics, an_undeclared_metric_never_reaches_a_line)
 {
-    configure(2, spec_priorities, 7);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    cr_assert_not_null(f);
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        rec("custom", 1, NULL); /* alone in most periods: the old rule emitted it then */
+        if (i % 10 == 0)
+            rec("invocations", 1, NULL);
+        snprintf(name, sizeof name, "custom_%d", i % 20); /* and 20 more names, in turn */
+        rec(name, i, "Milliseconds");
+        suga_ctx_init(&ctx);
+        cr_assert_eq(suga_metrics_write_emf_line(reg, T0 + i, NULL, f, &ctx), SUGA_OK, "%s", ctx.error);
+    }
+    cr_assert_eq(fclose(f), 0);
+    int lines = 0;
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1, lines++) {
+        json_error_t err;
+        json_t *doc = json_loadb(line, (size_t)(nl - line), 0, &err);
+        cr_assert_not_null(doc, "line %d is JSON: %s", lines, err.text);
+        assert_emf(doc);
+        char names[256];
+        cr_assert_str_eq(defined_names(doc, names, sizeof names), "invocations", "line %d", lines);
+        cr_assert_null(json_object_get(doc, "custom"), "line %d", lines);
+        cr_assert_eq(not_emitted(doc), 2, "line %d: custom and one custom_N", lines);
+        json_decref(doc);
+    }
+    free(buf);
+    cr_assert_eq(lines, 100, "a line in each period with a declared metric, none in the others");
+    suga_metric_stats s = stats_of("custom");
+    cr_assert_eq(s.count, 1000, "every record is in the registry");
+    cr_assert(!s.declared && !s.emitted);
+    cr_assert_eq(stats_of("invocations").count, 100);
+}
+
+Test(metrics, only_declared_metrics_recorded_since_the_flush_are_emitted)
+{
     rec("invocations", 1, NULL);
     rec("errors", 1, NULL);
     rec("custom", 1, NULL);
@@ -622,83 +687,111 @@ Test(metrics, only_metrics_recorded_since_the_flush_compete)
     cr_assert_str_eq(defined_names(doc, names, sizeof names), "invocations,errors");
     cr_assert_eq(not_emitted(doc), 1);
     json_decref(doc);
-    /* now only the lower-priority metric has news: it gets a place */
-    rec("custom", 4, NULL);
+    rec("errors", 2, NULL);
     doc = flush();
-    cr_assert_str_eq(defined_names(doc, names, sizeof names), "custom");
+    cr_assert_str_eq(defined_names(doc, names, sizeof names), "errors", "invocations had no news");
     cr_assert_eq(not_emitted(doc), 0);
-    cr_assert_eq(json_integer_value(json_object_get(doc, "custom")), 4, "the held back record was dropped at the flush");
     json_decref(doc);
-    cr_assert_eq(stats_of("custom").sum, 5, "but it stays in the totals");
+    rec("custom", 4, NULL);
+    cr_assert_null(flush(), "a period with only undeclared metrics writes nothing");
+    cr_assert_eq(stats_of("custom").sum, 5, "they stay in the totals");
+    cr_assert_eq(stats_of("custom").since_count, 0, "and the flush started a new period for them too");
 }
 
-Test(metrics, unconfigured_registry_emits_ten_in_first_recorded_order)
+Test(metrics, an_unconfigured_registry_emits_nothing)
 {
+    cr_assert_eq(suga_metrics_init(reg, &ctx), SUGA_OK);
     char name[16];
-    for (int i = 11; i >= 0; i--) {
+    for (int i = 0; i < 12; i++) {
         snprintf(name, sizeof name, "n%02d", i);
         rec(name, 1, NULL);
     }
-    json_t *doc = emf();
-    char names[256];
-    cr_assert_str_eq(defined_names(doc, names, sizeof names), "n11,n10,n09,n08,n07,n06,n05,n04,n03,n02");
-    cr_assert_eq(not_emitted(doc), 2);
-    json_decref(doc);
+    rec("invocations", 1, NULL);
+    cr_assert_null(emf(), "nothing is declared");
+    json_t *summary = NULL;
+    cr_assert_eq(suga_metrics_summary(reg, &summary, &ctx), SUGA_OK);
+    cr_assert_eq(json_integer_value(json_object_get(summary, "not_emitted")), 13);
+    json_decref(summary);
     bool configured = true;
     cr_assert_eq(suga_metrics_configured(reg, &configured), SUGA_OK);
     cr_assert_not(configured);
 }
 
-Test(metrics, configure_reranks_existing_metrics)
+Test(metrics, configure_declares_metrics_already_recorded)
 {
+    cr_assert_eq(suga_metrics_init(reg, &ctx), SUGA_OK);
     rec("latency", 1, "Milliseconds");
     rec("errors", 1, NULL);
-    cr_assert_eq(stats_of("latency").priority, 0);
-    configure(10, spec_priorities, 7);
-    cr_assert_eq(stats_of("errors").priority, 0);
-    cr_assert_eq(stats_of("latency").priority, 1);
-    cr_assert(stats_of("latency").listed);
-    static const char *const other[] = {"latency"};
-    configure(1, other, 1);
-    cr_assert_eq(stats_of("latency").priority, 0);
-    cr_assert_not(stats_of("errors").listed);
-    json_t *doc = emf();
+    cr_assert_not(stats_of("latency").declared);
+    declare(spec_names, 7);
+    cr_assert(stats_of("latency").declared);
     char names[64];
+    cr_assert_str_eq(summary_names(names, sizeof names), "errors,latency");
+    static const char *const other[] = {"latency"};
+    declare(other, 1);
+    cr_assert_not(stats_of("errors").declared, "a new declaration replaces the old one");
+    json_t *doc = emf();
     cr_assert_str_eq(defined_names(doc, names, sizeof names), "latency");
+    cr_assert_eq(not_emitted(doc), 1);
     json_decref(doc);
 }
 
-Test(metrics, budget_zero_turns_emf_off)
+Test(metrics, at_most_ten_names_are_declared)
 {
-    configure(0, spec_priorities, 7);
-    rec("invocations", 1, NULL);
-    cr_assert_null(emf());
-    cr_assert_not(stats_of("invocations").emitted);
-    cr_assert_null(flush());
-    cr_assert_eq(stats_of("invocations").since_count, 0, "the flush still starts a new period");
+    static const char *const ten[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"};
+    declare(ten, 10);
+    for (int i = 0; i < 11; i++)
+        rec(ten[i], 1, NULL);
+    json_t *doc = emf();
+    char names[256];
+    cr_assert_str_eq(defined_names(doc, names, sizeof names), "a,b,c,d,e,f,g,h,i,j");
+    cr_assert_eq(not_emitted(doc), 1);
+    json_decref(doc);
+    const suga_limits eleven = {.metric_names = ten, .metric_name_count = 11};
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_configure(reg, &eleven, &ctx), SUGA_E_INVALID_ARG);
+    cr_assert_str_eq(ctx.error, "the limits declare 11 metric names, at most 10 may be emitted (each is a CloudWatch "
+                                "custom metric, billed)");
+}
+
+Test(metrics, record_id_records_a_declared_name)
+{
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_record_id(reg, 2, 12.5, "Milliseconds", &ctx), SUGA_OK, "%s", ctx.error);
+    cr_assert_eq(stats_of("latency").sum, 12.5, "id 2 is the third name declared");
+    cr_assert_eq(suga_metrics_record_id(reg, 0, 1, NULL, &ctx), SUGA_OK, "%s", ctx.error);
     cr_assert_eq(stats_of("invocations").count, 1);
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_record_id(reg, 7, 1, NULL, &ctx), SUGA_E_INVALID_ARG);
+    cr_assert_str_eq(ctx.error, "metric id 7 is not declared (the registry declares 7 names)");
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_record_id(reg, 2, 1, "Count", &ctx), SUGA_E_INVALID_ARG, "the record's own rules apply");
+    cr_assert_eq(suga_metrics_init(reg, &ctx), SUGA_OK);
+    suga_ctx_init(&ctx);
+    cr_assert_eq(suga_metrics_record_id(reg, 0, 1, NULL, &ctx), SUGA_E_INVALID_ARG);
+    cr_assert_str_eq(ctx.error, "metric id 0 is not declared (the registry declares 0 names: it is not configured)");
+    cr_assert_eq(suga_metrics_record_id(NULL, 0, 1, NULL, NULL), SUGA_E_INVALID_ARG);
 }
 
 Test(metrics, bad_configurations_change_nothing)
 {
-    configure(3, spec_priorities, 7);
     static const char *const dup[] = {"invocations", "errors", "latency", "errors"};
     static const char *const bad[] = {"bad name"};
     static const char *const reserved[] = {"ok", "_aws"};
+    static const char *const missing[] = {"ok", NULL};
     const struct {
         suga_limits limits;
         const char *message;
     } cases[] = {
-        {{.max_custom_metrics = 101}, "max_custom_metrics must be at most 100 (EMF's limit), got 101"},
-        {{.max_custom_metrics = 5, .metric_priorities = dup, .metric_priority_count = 4},
-         "the metric priority list names 'errors' twice (places 1 and 3)"},
-        {{.max_custom_metrics = 5, .metric_priorities = bad, .metric_priority_count = 1},
-         "metric priority 0: metric name 'bad name' has a character other than A-Z a-z 0-9 _ . - at byte 3"},
-        {{.max_custom_metrics = 5, .metric_priorities = reserved, .metric_priority_count = 2},
-         "metric priority 1: metric name '_aws' is reserved: every EMF object has a member of that name"},
-        {{.max_custom_metrics = 5, .metric_priority_count = 2}, "the metric priority list has 2 names but no array"},
-        {{.max_custom_metrics = 5, .metric_priorities = dup, .metric_priority_count = 257},
-         "the metric priority list has 257 names, at most 256 are allowed"},
+        {{.metric_names = dup, .metric_name_count = 4}, "the limits declare metric 'errors' twice (places 1 and 3)"},
+        {{.metric_names = bad, .metric_name_count = 1},
+         "declared metric 0: metric name 'bad name' has a character other than A-Z a-z 0-9 _ . - at byte 3"},
+        {{.metric_names = reserved, .metric_name_count = 2},
+         "declared metric 1: metric name '_aws' is reserved: every EMF object has a member of that name"},
+        {{.metric_names = missing, .metric_name_count = 2}, "declared metric 1: metric name is missing"},
+        {{.metric_name_count = 2}, "the limits declare 2 metric names but have no array"},
+        {{.metric_names = dup, .metric_name_count = 257},
+         "the limits declare 257 metric names, at most 10 may be emitted (each is a CloudWatch custom metric, billed)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         suga_ctx_init(&ctx);
@@ -709,8 +802,8 @@ Test(metrics, bad_configurations_change_nothing)
     cr_assert_eq(suga_metrics_configure(reg, NULL, &ctx), SUGA_E_INVALID_ARG);
     json_t *status = NULL;
     cr_assert_eq(suga_metrics_status(reg, &status, &ctx), SUGA_OK);
-    assert_json(status, "{\"metrics\": 0, \"max_metrics\": 256, \"max_custom_metrics\": 3, \"configured\": true,"
-                        " \"recorded_since_flush\": 0, \"priorities\": [\"invocations\", \"errors\", \"latency\","
+    assert_json(status, "{\"metrics\": 0, \"max_metrics\": 256, \"configured\": true,"
+                        " \"recorded_since_flush\": 0, \"names\": [\"invocations\", \"errors\", \"latency\","
                         " \"cache_hits\", \"module_loads\", \"module_unloads\", \"guard_state\"]}");
 }
 
@@ -781,6 +874,8 @@ Test(metrics, emf_keeps_the_last_100_values)
 
 Test(metrics, counts_emit_their_sum_and_other_units_their_values)
 {
+    static const char *const names[] = {"hits", "memory"};
+    declare(names, 2);
     rec("hits", 2, "Count");
     rec("hits", 0.5, "Count");
     rec("memory", 1.5, "Megabytes");
@@ -835,7 +930,6 @@ Test(metrics, emf_namespace_and_timestamp)
 
 Test(metrics, write_emf_line_writes_one_validated_line)
 {
-    configure(10, spec_priorities, 7);
     rec("invocations", 1, NULL);
     rec("latency", 0.1, "Milliseconds");
     rec("latency", 12.25, "Milliseconds");
@@ -884,26 +978,30 @@ Test(metrics, a_failed_write_keeps_the_data_for_the_next_line)
 
 Test(metrics, get_and_summary)
 {
-    configure(1, spec_priorities, 7);
+    rec("custom", 7, "Bytes");
     rec("latency", 10, "Milliseconds");
     rec("latency", 15, "Milliseconds");
     rec("invocations", 2, NULL);
     json_t *m = NULL;
     cr_assert_eq(suga_metrics_get(reg, "latency", &m, &ctx), SUGA_OK, "%s", ctx.error);
-    assert_json(m, "{\"name\": \"latency\", \"unit\": \"Milliseconds\", \"priority\": 1, \"listed\": true,"
-                   " \"emitted\": false, \"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15, \"mean\": 12.5,"
+    assert_json(m, "{\"name\": \"latency\", \"unit\": \"Milliseconds\", \"declared\": true,"
+                   " \"emitted\": true, \"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15, \"mean\": 12.5,"
                    " \"last\": 15, \"since_flush\": {\"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15,"
                    " \"values_kept\": 2}}");
     json_t *s = NULL;
     cr_assert_eq(suga_metrics_summary(reg, &s, &ctx), SUGA_OK, "%s", ctx.error);
-    assert_json(s, "{\"count\": 2, \"max_metrics\": 256, \"max_custom_metrics\": 1, \"emitted\": 1, \"not_emitted\": 1,"
-                   " \"metrics\": [{\"name\": \"invocations\", \"unit\": \"Count\", \"priority\": 0, \"listed\": true,"
+    assert_json(s, "{\"count\": 3, \"max_metrics\": 256, \"emitted\": 2, \"not_emitted\": 1,"
+                   " \"metrics\": [{\"name\": \"invocations\", \"unit\": \"Count\", \"declared\": true,"
                    " \"emitted\": true, \"count\": 1, \"sum\": 2, \"min\": 2, \"max\": 2, \"mean\": 2, \"last\": 2,"
                    " \"since_flush\": {\"count\": 1, \"sum\": 2, \"min\": 2, \"max\": 2, \"values_kept\": 0}},"
-                   " {\"name\": \"latency\", \"unit\": \"Milliseconds\", \"priority\": 1, \"listed\": true,"
-                   " \"emitted\": false, \"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15, \"mean\": 12.5,"
+                   " {\"name\": \"latency\", \"unit\": \"Milliseconds\", \"declared\": true,"
+                   " \"emitted\": true, \"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15, \"mean\": 12.5,"
                    " \"last\": 15, \"since_flush\": {\"count\": 2, \"sum\": 25, \"min\": 10, \"max\": 15,"
-                   " \"values_kept\": 2}}]}");
+                   " \"values_kept\": 2}},"
+                   " {\"name\": \"custom\", \"unit\": \"Bytes\", \"declared\": false,"
+                   " \"emitted\": false, \"count\": 1, \"sum\": 7, \"min\": 7, \"max\": 7, \"mean\": 7,"
+                   " \"last\": 7, \"since_flush\": {\"count\": 1, \"sum\": 7, \"min\": 7, \"max\": 7,"
+                   " \"values_kept\": 1}}]}");
     json_decref(flush());
     cr_assert_eq(suga_metrics_get(reg, "latency", &m, &ctx), SUGA_OK);
     assert_json(json_incref(json_object_get(m, "since_flush")),
@@ -931,24 +1029,23 @@ Test(metrics, unknown_names_suggest_a_close_one)
 
 Test(metrics, reset_one_or_all)
 {
-    configure(10, spec_priorities, 7);
     rec("a", 1, NULL);
     rec("b", 1, NULL);
     rec("c", 1, NULL);
     uint32_t removed = 99;
     cr_assert_eq(suga_metrics_reset(reg, "a", &removed, &ctx), SUGA_OK);
     cr_assert_eq(removed, 1);
-    cr_assert_eq(stats_of("b").priority, 0, "b moved up in the first-recorded order");
+    char names[64];
+    cr_assert_str_eq(summary_names(names, sizeof names), "b,c");
     rec("a", 1, NULL);
-    cr_assert_eq(stats_of("a").priority, 2, "a recorded again counts as new");
+    cr_assert_str_eq(summary_names(names, sizeof names), "b,c,a", "a recorded again counts as new");
     cr_assert_eq(suga_metrics_reset(reg, NULL, &removed, &ctx), SUGA_OK);
     cr_assert_eq(removed, 3);
     cr_assert_null(emf());
     json_t *status = NULL;
     cr_assert_eq(suga_metrics_status(reg, &status, &ctx), SUGA_OK);
     cr_assert_eq(json_integer_value(json_object_get(status, "metrics")), 0);
-    cr_assert_eq(json_integer_value(json_object_get(status, "max_custom_metrics")), 10, "the configuration stays");
-    cr_assert_eq(json_array_size(json_object_get(status, "priorities")), 7);
+    cr_assert_eq(json_array_size(json_object_get(status, "names")), 7, "the configuration stays");
     json_decref(status);
     cr_assert_eq(suga_metrics_init(reg, &ctx), SUGA_OK);
     bool configured = true;
@@ -967,9 +1064,9 @@ Test(metrics, the_default_registry)
     rec_in(d, "invocations", 1, NULL);
     json_t *status = NULL;
     cr_assert_eq(suga_metrics_status(d, &status, &ctx), SUGA_OK);
-    assert_json(status, "{\"metrics\": 1, \"max_metrics\": 256, \"max_custom_metrics\": 10, \"configured\": false,"
-                        " \"recorded_since_flush\": 1, \"priorities\": []}");
-    json_decref(emf_in(d, T0, NULL));
+    assert_json(status, "{\"metrics\": 1, \"max_metrics\": 256, \"configured\": false,"
+                        " \"recorded_since_flush\": 1, \"names\": []}");
+    cr_assert_null(emf_in(d, T0, NULL), "unconfigured: nothing is declared, nothing emitted");
     suga_ctx_init(&ctx);
     cr_assert_eq(suga_metrics_free(d, &ctx), SUGA_E_INVALID_ARG);
     cr_assert_str_eq(ctx.error, "suga_metrics_free: the default registry is not allocated");
@@ -1058,7 +1155,6 @@ static suga_status build_plan(json_t **out, suga_ctx *c)
 
 Test(metrics, allocation_failures_are_reported_and_leak_nothing)
 {
-    configure(2, spec_priorities, 7);
     rec("invocations", 1, NULL);
     rec("latency", 2.5, "Milliseconds");
     rec("latency", 3, "Milliseconds");

@@ -387,15 +387,23 @@ static const suga_fusion fusions[] = {
      .source = "spec/remote.yaml:17:3"},
 };
 
-/* ---- limits: free-tier budget and metric budget ---- */
+/* ---- limits: free-tier budget and the metric names that may be emitted ---- */
 
-static const char *const metric_priorities[] = {"invocations", "errors"};
+static const char *const metric_names[] = {
+    [SUGA_METRIC_ERRORS] = "errors",
+    [SUGA_METRIC_INVOCATIONS] = "invocations",
+    [SUGA_METRIC_LATENCY] = "latency",
+    [SUGA_METRIC_CACHE_HITS] = "cache_hits",
+    [SUGA_METRIC_MODULE_LOADS] = "module_loads",
+    [SUGA_METRIC_MODULE_UNLOADS] = "module_unloads",
+    [SUGA_METRIC_GUARD_STATE] = "guard_state",
+    [SUGA_METRIC_UPSTREAM_CALLS_FAILED] = "upstream.calls-failed",
+};
 static const suga_limits limits = {
     .requests_per_month = 500000,
     .gb_seconds_per_month = 200000,
     .warn_percent = 70, .throttle_percent = 85, .block_percent = 99,
-    .max_custom_metrics = 4,
-    .metric_priorities = metric_priorities, .metric_priority_count = 2,
+    .metric_names = metric_names, .metric_name_count = SUGA_METRIC__COUNT,
     .memory_unload_above_mb = 96, .memory_unload_above_percent = 75,
 };
 
@@ -403,7 +411,7 @@ static const suga_limits limits = {
 
 static const suga_breaker breakers[] = {
     [0] = {.name = "upstream", .failure_threshold = 3, .cooldown_seconds = 10,
-           .half_open_max_calls = 2, .success_threshold = 2, .source = "spec/sample.yaml:57:5"},
+           .half_open_max_calls = 2, .success_threshold = 2, .source = "spec/sample.yaml:58:5"},
 };
 /* Breaker states: all zero is closed (runtime/breaker.c). */
 static suga_breaker_state breaker_states[1];

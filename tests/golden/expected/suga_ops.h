@@ -23,6 +23,21 @@ typedef enum suga_op_id {
     SUGA_OP__COUNT = 5
 } suga_op_id;
 
+/* Metric ids (spec: limits.metrics.names): the only metrics an EMF line ever carries, in the
+ * order it carries them; the index into the table's limits->metric_names, for
+ * suga_metrics_record_id (suga_metrics.h). A metric without an id is never emitted. */
+typedef enum suga_metric_id {
+    SUGA_METRIC_ERRORS = 0, /* errors */
+    SUGA_METRIC_INVOCATIONS = 1, /* invocations */
+    SUGA_METRIC_LATENCY = 2, /* latency */
+    SUGA_METRIC_CACHE_HITS = 3, /* cache_hits */
+    SUGA_METRIC_MODULE_LOADS = 4, /* module_loads */
+    SUGA_METRIC_MODULE_UNLOADS = 5, /* module_unloads */
+    SUGA_METRIC_GUARD_STATE = 6, /* guard_state */
+    SUGA_METRIC_UPSTREAM_CALLS_FAILED = 7, /* upstream.calls-failed */
+    SUGA_METRIC__COUNT = 8
+} suga_metric_id;
+
 /* Name → id through the perfect hash (suga_lookup.c); SUGA_NO_OP when unknown. */
 uint32_t golden_find_op(const char *name, size_t len);
 
