@@ -279,6 +279,13 @@ static suga_status check_time(int64_t now_ms, suga_ctx *ctx, const char *fn)
     return SUGA_OK;
 }
 
+/* What every entry point that takes a time checks first. */
+static suga_status check_call(const suga_guard *g, int64_t now_ms, suga_ctx *ctx, const char *fn)
+{
+    suga_status st = check_guard(g, ctx, fn);
+    return st == SUGA_OK ? check_time(now_ms, ctx, fn) : st;
+}
+
 /* ---- public entry points ---- */
 
 suga_status suga_guard_init(suga_guard *g, const suga_limits *limits, uint32_t memory_mb, int64_t now_ms,
@@ -322,9 +329,7 @@ suga_status suga_guard_admit(suga_guard *g, int64_t now_ms, bool essential, suga
     static const char fn[] = "suga_guard_admit";
     if (verdict)
         *verdict = (suga_guard_verdict){SUGA_GUARD_OK, SUGA_GUARD_OK, false};
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
 
@@ -371,9 +376,7 @@ static uint64_t billed_ms(double duration_ms, uint64_t minimum)
 static suga_status count(suga_guard *g, int64_t now_ms, double duration_ms, bool request, suga_ctx *ctx,
                          const char *fn)
 {
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
     if (!isfinite(duration_ms) || duration_ms < 0 || duration_ms > MAX_DURATION_MS)
@@ -406,9 +409,7 @@ suga_status suga_guard_record_init(suga_guard *g, int64_t now_ms, double duratio
 suga_status suga_guard_set_account(suga_guard *g, int64_t now_ms, uint64_t requests, uint64_t mb_ms, suga_ctx *ctx)
 {
     static const char fn[] = "suga_guard_set_account";
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
     roll(g, now_ms);
@@ -447,9 +448,7 @@ suga_status suga_guard_status(const suga_guard *g, int64_t now_ms, json_t **out,
     if (!out)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
 
@@ -510,9 +509,7 @@ suga_status suga_guard_describe(const suga_guard *g, int64_t now_ms, char *buf, 
     if (!buf || size == 0)
         return suga_fail(ctx, SUGA_E_INVALID_ARG, "%s: no buffer", fn);
     buf[0] = '\0';
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
 
@@ -760,9 +757,7 @@ suga_status suga_guard_load(suga_guard *g, const char *path, int64_t now_ms, sug
                             suga_ctx *ctx)
 {
     static const char fn[] = "suga_guard_load";
-    suga_status st = check_guard(g, ctx, fn);
-    if (st == SUGA_OK)
-        st = check_time(now_ms, ctx, fn);
+    suga_status st = check_call(g, now_ms, ctx, fn);
     if (st != SUGA_OK)
         return st;
     if (!path || !*path)
