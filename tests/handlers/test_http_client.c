@@ -1017,18 +1017,18 @@ Test(http_client, aws_sigv4_refusals_name_the_rule_and_never_a_credential)
     suga_ctx ctx;
     unsetenv("AWS_ACCESS_KEY_ID");
     unsetenv("AWS_SECRET_ACCESS_KEY");
-    call_fails(&ctx, "http_client.make_request",
-               fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\"}",
-                   server.port),
-               SUGA_E_STATE);
+    char *args = fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\"}",
+                     server.port);
+    call_fails(&ctx, "http_client.make_request", args, SUGA_E_STATE);
+    free(args);
     cr_expect_str_eq(ctx.error, "http_client.make_request: aws_sigv4 needs the environment's AWS_ACCESS_KEY_ID and "
                                 "AWS_SECRET_ACCESS_KEY (Lambda sets them from the function's role)");
     set_aws_credentials(NULL);
-    call_fails(&ctx, "http_client.make_request",
-               fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\","
-                   " \"headers\": {\"Authorization\": \"Bearer " MARKER "\"}}",
-                   server.port),
-               SUGA_E_INVALID_ARG);
+    args = fmt("{\"url\": \"http://127.0.0.1:%d/echo\", \"aws_sigv4\": \"aws:amz:us-east-1:monitoring\","
+               " \"headers\": {\"Authorization\": \"Bearer " MARKER "\"}}",
+               server.port);
+    call_fails(&ctx, "http_client.make_request", args, SUGA_E_INVALID_ARG);
+    free(args);
     cr_expect_str_eq(ctx.error, "http_client.make_request: aws_sigv4 signs the request in its Authorization header: "
                                 "an Authorization header of the caller's cannot go with it");
     call_fails(&ctx, "http_client.make_request", "{\"url\": \"http://127.0.0.1/\", \"aws_sigv4\": \"aws4:x\"}",
